@@ -1,0 +1,14 @@
+/* Running a piece of code in a child process to check that it stops the program with a
+ * message (misuse tests). */
+#ifndef OCD_TEST_FORK_CHECK_H
+#define OCD_TEST_FORK_CHECK_H
+
+#include <stddef.h>
+
+typedef void (*ChildFn)(void *arg);
+
+/* Runs fn(arg) in a forked child with stderr captured into buf. Returns 1 when the child
+ * was killed by SIGABRT, 0 when it exited normally, -1 on any other end. */
+int run_expect_abort(ChildFn fn, void *arg, char *buf, size_t len);
+
+#endif
