@@ -1,6 +1,7 @@
 /* The `ocd` command. Until the data, sessions and workbench issues land it offers the
  * engine's own checks: the devices it can use and a headless training demo. */
 #include "autograd.h"
+#include "blas_env.h"
 #include "core/check.h"
 #include "nn/init.h"
 #include "nn/params.h"
@@ -120,6 +121,7 @@ static int cmd_demo(const char *device, int threads, unsigned long long seed)
 
 int main(int argc, char **argv)
 {
+    blas_env_select(argv);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
