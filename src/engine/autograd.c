@@ -48,6 +48,12 @@ static void run_tape(Ctx *c)
         TapeRec *r = &c->tape[i];
         if (!has_grad(r->out)) continue; /* nothing flowed into this op's output */
         r->backward(c, r);
+        /* every consumer of the output ran before its producer: its gradient is spent */
+        if (r->out->grad_pooled) {
+            pool_put(&c->grads, r->out->grad);
+            r->out->grad = NULL;
+            r->out->grad_pooled = 0;
+        }
     }
     c->backward_done = 1;
 }

@@ -10,6 +10,10 @@
 #include "core/ctx.h"
 #include "core/tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum { TAPE_MAX_IN = 4, TAPE_MAX_SAVED = 4, TAPE_MAX_IP = 16, TAPE_MAX_FP = 4 };
 
 typedef void (*BackwardFn)(Ctx *c, const TapeRec *r);
@@ -34,10 +38,15 @@ TapeRec *ag_record(Ctx *c, const char *op, BackwardFn fn, Tensor *out, Tensor *c
 float *ag_grad(Ctx *c, Tensor *t);
 
 /* Seeds d(loss)/d(loss) = 1 and runs the tape backwards. `loss` must be a one-element tensor
- * that requires a gradient. A tape is consumed once. */
+ * that requires a gradient. A tape is consumed once. Afterwards parameters and leaf tensors
+ * hold their gradients; op outputs' gradients have been given back to the pool. */
 void ag_backward(Ctx *c, Tensor *loss);
 
 /* The general form: runs the tape with d(out) = seed (same shape as out). */
 void ag_backward_seeded(Ctx *c, Tensor *out, const Tensor *seed);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { DEV_CPU = 0, DEV_CUDA = 1, DEV_COUNT } DeviceKind;
 
 typedef struct BackendCtx BackendCtx; /* per-backend state: threads, handles, workspace */
@@ -44,6 +48,9 @@ typedef struct Backend {
     BackendCtx *(*create)(int threads); /* NULL when the device is absent */
     void (*destroy)(BackendCtx *);
     void (*set_threads)(BackendCtx *, int threads);
+    /* allow the matrix units' reduced-precision float32 mode (TF32): only when a preset asks,
+     * never in tests; backends without such a mode ignore it */
+    void (*set_tf32)(BackendCtx *, int allow);
     void *(*alloc)(BackendCtx *, size_t bytes);
     void (*release)(BackendCtx *, void *p);
     void (*zero)(BackendCtx *, void *p, size_t bytes);
@@ -151,5 +158,9 @@ const Backend *backend_cuda(void);
 /* Aborts naming the first NULL entry: every backend implements everything. */
 void backend_check_complete(const Backend *be);
 const char *device_name(DeviceKind d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,6 +6,10 @@
 
 #include "nn/params.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW } OptKind;
 
 typedef struct {
@@ -44,5 +48,9 @@ void ema_destroy(Ema *e);
 void ema_update(Ema *e, float decay);
 /* Exchanges the weights and the shadow (evaluate with the average, then swap back). */
 void ema_swap(Ema *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,8 @@ typedef void (*TestFn)(void);
 void harness_register(const char *name, TestFn fn);
 void harness_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int harness_failures(void);
+/* Ends the program with exit code 77 (ctest's SKIP_RETURN_CODE), saying why. */
+_Noreturn void harness_skip(const char *why);
 
 #define TEST(name)                                                                                 \
     static void name(void);                                                                        \

@@ -151,11 +151,12 @@ TEST(training_loop_stops_allocating_after_warmup)
     float xs[8 * 64], ys[8];
     for (int i = 0; i < 8 * 64; i++) xs[i] = (float)((i * 37) % 11) / 11.0f;
     for (int i = 0; i < 8; i++) ys[i] = (float)(i % 3);
-    int64_t grows = 0, meta = 0;
+    int64_t grows = 0, meta = 0, pool_grows = 0;
     for (int step = 0; step < 12; step++) {
         if (step == 3) {
             grows = c->step.grows;
             meta = c->meta.grows;
+            pool_grows = c->grads.grows;
         }
         Tensor *x = tensor_from_host(c, SHAPE(8, 1, 8, 8), xs), *y = tensor_from_host(c, SHAPE(8), ys);
         Tensor *h = op_maxpool2d(c, op_relu(c, op_conv2d(c, x, cw, NULL, 1, 1)), 2, 2, 0);
@@ -165,10 +166,40 @@ TEST(training_loop_stops_allocating_after_warmup)
         optim_step(opt);
         ctx_step_end(c);
     }
-    CHECK(c->step.grows == grows && c->meta.grows == meta, "arenas grew after warm-up: step %lld -> %lld, meta %lld -> %lld",
-          (long long)grows, (long long)c->step.grows, (long long)meta, (long long)c->meta.grows);
+    CHECK(c->step.grows == grows && c->meta.grows == meta && c->grads.grows == pool_grows,
+          "memory grew after warm-up: step %lld -> %lld, meta %lld -> %lld, pool %lld -> %lld", (long long)grows,
+          (long long)c->step.grows, (long long)meta, (long long)c->meta.grows, (long long)pool_grows,
+          (long long)c->grads.grows);
     CHECK(c->step.nchunks == 1, "step arena holds %d chunks", c->step.nchunks);
     optim_destroy(opt);
     params_destroy(ps);
+    ctx_destroy(c);
+}
+
+/* An op output's gradient goes back to the pool once its producer's backward has run: a
+ * chain of 12 ops holds at most a few gradients at once, and only the leaf's afterwards. */
+TEST(backward_gives_spent_gradients_back_to_the_pool)
+{
+    Ctx *c = ctx_create(backend_cpu(), 1, 1);
+    enum { N = 1000 };
+    Tensor *x = tensor_zeros(c, SHAPE(N));
+    x->requires_grad = 1;
+    Tensor *h = x;
+    for (int i = 0; i < 12; i++) h = op_scale(c, op_relu(c, h), 1.5f);
+    Tensor *loss = op_sum(c, h);
+    ag_backward(c, loss);
+    const size_t block = 4 * 1024; /* N floats rounded to their size class */
+    CHECK(c->grads.in_use == block, "after backward %zu bytes are lent (want only the leaf's %zu)", c->grads.in_use,
+          block);
+    CHECK(c->grads.peak <= 3 * block, "peak %zu bytes: more gradients were alive than needed", c->grads.peak);
+    CHECK(x->grad != NULL && h->grad == NULL, "the leaf keeps its gradient, intermediates do not");
+    int64_t held = c->grads.grows;
+    ctx_step_end(c);
+    x = tensor_zeros(c, SHAPE(N));
+    x->requires_grad = 1;
+    h = x;
+    for (int i = 0; i < 12; i++) h = op_scale(c, op_relu(c, h), 1.5f);
+    ag_backward(c, op_sum(c, h));
+    CHECK(c->grads.grows == held, "the second step obtained %lld new blocks", (long long)(c->grads.grows - held));
     ctx_destroy(c);
 }

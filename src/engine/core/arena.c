@@ -23,9 +23,11 @@ static void arena_add_chunk(Arena *a, size_t need)
     ENG_ASSERT(a->nchunks < ARENA_MAX_CHUNKS, "arena %s: more than %d chunks in one step (%zu bytes in use)",
                a->name, ARENA_MAX_CHUNKS, a->in_use);
     size_t cap = need > a->min_chunk ? need : a->min_chunk;
-    /* Grow geometrically so that a step never needs many chunks. */
+    /* Grow geometrically so that a step never needs many chunks; when memory is short
+     * (a GPU near its limit), settle for exactly what is needed. */
     if (a->nchunks > 0 && cap < 2 * a->chunks[a->nchunks - 1].cap) cap = 2 * a->chunks[a->nchunks - 1].cap;
     void *p = a->alloc(a->user, cap);
+    if (!p && cap > need) p = a->alloc(a->user, cap = need);
     ENG_ASSERT(p != NULL, "arena %s: could not obtain %zu bytes (%zu in use)", a->name, cap, a->in_use);
     a->chunks[a->nchunks++] = (ArenaChunk){.base = p, .cap = cap, .used = 0};
     a->grows++;
@@ -47,16 +49,12 @@ void *arena_alloc(Arena *a, size_t bytes)
 void arena_reset(Arena *a)
 {
     if (a->nchunks > 1) {
-        size_t total = 0;
-        for (int i = 0; i < a->nchunks; i++) {
-            total += a->chunks[i].cap;
-            a->release(a->user, a->chunks[i].base);
-        }
+        /* one chunk that holds the busiest step so far */
+        for (int i = 0; i < a->nchunks; i++) a->release(a->user, a->chunks[i].base);
         a->nchunks = 0;
-        size_t keep = a->min_chunk;
-        a->min_chunk = total;
+        size_t total = (a->peak + ((size_t)1 << 20) - 1) & ~(((size_t)1 << 20) - 1);
+        if (total < a->min_chunk) total = a->min_chunk;
         arena_add_chunk(a, total);
-        a->min_chunk = keep > total ? keep : total;
     }
     if (a->nchunks == 1) a->chunks[0].used = 0;
     a->in_use = 0;

@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum { ARENA_MAX_CHUNKS = 64, ARENA_ALIGN = 64 };
 
 /* must return ARENA_ALIGN-aligned memory */
@@ -37,5 +41,9 @@ void arena_init(Arena *a, const char *name, ArenaAllocFn alloc, ArenaReleaseFn r
 void *arena_alloc(Arena *a, size_t bytes);   /* ARENA_ALIGN-aligned, never NULL */
 void arena_reset(Arena *a);
 void arena_destroy(Arena *a);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,6 +6,16 @@
 
 #include <stdarg.h>
 
+#ifdef __cplusplus
+#define ENG_NORETURN [[noreturn]]
+#else
+#define ENG_NORETURN _Noreturn
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 } LogLevel;
 
 /* The log sink is one of the few globals (DESIGN.md §3): the front end installs it; until
@@ -16,7 +26,7 @@ void eng_set_log_sink(LogSink sink, void *user);
 void eng_log(LogLevel level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Logs "file:line: message", a backtrace, and aborts. */
-_Noreturn void eng_fatal_at(const char *file, int line, const char *fmt, ...)
+ENG_NORETURN void eng_fatal_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define ENG_FATAL(...) eng_fatal_at(__FILE__, __LINE__, __VA_ARGS__)
@@ -30,5 +40,9 @@ _Noreturn void eng_fatal_at(const char *file, int line, const char *fmt, ...)
     do {                                                                                           \
         if (!(p)) eng_fatal_at(__FILE__, __LINE__, "out of host memory (%s)", #p);                 \
     } while (0)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

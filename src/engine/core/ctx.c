@@ -50,6 +50,7 @@ Ctx *ctx_create(const Backend *be, int threads, uint64_t seed)
     c->training = 1;
     arena_init(&c->step, "step", dev_alloc, dev_release, c, (size_t)16 << 20);
     arena_init(&c->meta, "meta", host_alloc, host_release, c, (size_t)1 << 20);
+    pool_init(&c->grads, dev_alloc, dev_release, c);
     c->tape_cap = 256;
     c->tape = malloc((size_t)c->tape_cap * sizeof *c->tape);
     ENG_CHECK_ALLOC(c->tape);
@@ -59,6 +60,7 @@ Ctx *ctx_create(const Backend *be, int threads, uint64_t seed)
 void ctx_destroy(Ctx *c)
 {
     if (!c) return;
+    pool_destroy(&c->grads);
     arena_destroy(&c->step);
     arena_destroy(&c->meta);
     free(c->tape);
@@ -74,6 +76,7 @@ void ctx_set_threads(Ctx *c, int threads)
 
 void ctx_step_end(Ctx *c)
 {
+    pool_reclaim(&c->grads);
     arena_reset(&c->step);
     arena_reset(&c->meta);
     c->tape_len = 0;
@@ -100,6 +103,10 @@ uint64_t ctx_rng_take(Ctx *c, int64_t n)
 void *ctx_scratch(Ctx *c, size_t bytes) { return arena_alloc(&c->step, bytes); }
 
 void *ctx_host_scratch(Ctx *c, size_t bytes) { return arena_alloc(&c->meta, bytes); }
+
+void *ctx_temp(Ctx *c, size_t bytes) { return pool_get(&c->grads, bytes); }
+
+void ctx_temp_free(Ctx *c, void *p) { pool_put(&c->grads, p); }
 
 void ctx_check_device(const Ctx *c, const char *op, const Tensor *a, const Tensor *b, const Tensor *d)
 {

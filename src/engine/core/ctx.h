@@ -5,7 +5,12 @@
 
 #include "backend.h"
 #include "core/arena.h"
+#include "core/pool.h"
 #include "core/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct TapeRec TapeRec;
 
@@ -16,6 +21,8 @@ struct Ctx {
 
     Arena step; /* device memory: activations, their gradients, scratch; reset each step */
     Arena meta; /* host memory: Tensor headers of this step */
+    Pool grads; /* device memory: activation gradients and backward temporaries, returned
+                   as soon as they are consumed */
 
     TapeRec *tape; /* records of this step, in order */
     int tape_len, tape_cap;
@@ -45,9 +52,16 @@ uint64_t ctx_rng_take(Ctx *c, int64_t n);
 
 /* Raw step memory on the device (e.g. argmax indices) and on the host (e.g. geometry). */
 void *ctx_scratch(Ctx *c, size_t bytes);
+/* A short-lived device buffer (a backward temporary): give it back with ctx_temp_free. */
+void *ctx_temp(Ctx *c, size_t bytes);
+void ctx_temp_free(Ctx *c, void *p);
 void *ctx_host_scratch(Ctx *c, size_t bytes);
 
 /* Aborts unless every tensor given is on the context's device. */
 void ctx_check_device(const Ctx *c, const char *op, const Tensor *a, const Tensor *b, const Tensor *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

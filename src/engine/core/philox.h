@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #ifdef __CUDACC__
-#define PHILOX_FN __host__ __device__ static inline
+#define PHILOX_FN __device__ static inline
 #define PX_MUL(a, b) __fmul_rn((a), (b))
 #define PX_ADD(a, b) __fadd_rn((a), (b))
 #define PX_SUB(a, b) __fsub_rn((a), (b))

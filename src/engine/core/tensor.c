@@ -136,7 +136,8 @@ float *tensor_grad(Ctx *c, Tensor *t)
     if (t->view_of) return tensor_grad(c, t->view_of) + t->view_offset;
     if (!t->grad) {
         ENG_ASSERT(!t->is_param, "tensor_grad: parameter %s has no gradient buffer", t->name ? t->name : "?");
-        t->grad = arena_alloc(&c->step, (size_t)t->numel * sizeof(float));
+        t->grad = pool_get(&c->grads, (size_t)t->numel * sizeof(float));
+        t->grad_pooled = 1;
         c->be->zero(c->bc, t->grad, (size_t)t->numel * sizeof(float));
     }
     return t->grad;

@@ -9,6 +9,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum { MAX_DIMS = 4 };
 
 typedef struct Ctx Ctx;
@@ -24,6 +28,7 @@ typedef struct Tensor {
     uint8_t device;          /* DeviceKind */
     uint8_t requires_grad;   /* set for parameters being trained and for what depends on them */
     uint8_t is_param;        /* grad belongs to a ParamSet: never freed by a step */
+    uint8_t grad_pooled;     /* grad is a loan from the context's gradient pool */
     const char *name;        /* parameters: "conv1.weight" */
 } Tensor;
 
@@ -55,7 +60,13 @@ Tensor *tensor_view(Ctx *c, Tensor *base, int ndim, const int *shape);
 /* Rows [start, start+count) of the leading dimension, as a view. */
 Tensor *tensor_narrow0(Ctx *c, Tensor *base, int start, int count);
 
-/* The gradient buffer, allocated zeroed in the step arena on first use. */
+/* The gradient buffer, allocated zeroed (from the context's gradient pool) on first use.
+ * An op output's gradient is given back once its producer's backward has run; leaves keep
+ * theirs until ctx_step_end. */
 float *tensor_grad(Ctx *c, Tensor *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -41,6 +41,12 @@ static void cpu_set_threads(BackendCtx *c, int threads)
     cpu_apply_threads(c->threads);
 }
 
+static void cpu_set_tf32(BackendCtx *c, int allow)
+{
+    (void)c; /* the CPU has no reduced-precision float32 mode */
+    (void)allow;
+}
+
 static float *grow(float **buf, size_t *cap, size_t floats)
 {
     if (floats > *cap) {
@@ -95,6 +101,7 @@ static const Backend CPU_BACKEND = {
     .create = cpu_create,
     .destroy = cpu_destroy,
     .set_threads = cpu_set_threads,
+    .set_tf32 = cpu_set_tf32,
     .alloc = cpu_alloc,
     .release = cpu_release,
     .zero = cpu_zero,

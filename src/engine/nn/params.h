@@ -7,6 +7,10 @@
 #include "core/ctx.h"
 #include "core/tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ParamSet {
     Ctx *c;          /* the context whose backend owns the blocks */
     Tensor **params; /* in the order added */
@@ -38,5 +42,9 @@ void params_download(const ParamSet *ps, float *host);
 void params_upload(ParamSet *ps, const float *host);
 /* dst's values := src's (same layout). */
 void params_copy(ParamSet *dst, const ParamSet *src);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,8 +19,8 @@ static void attention_backward(Ctx *c, const TapeRec *r)
         c->be->gemm_batched(c->bc, 1, 0, S, dv, L, 1.0f, P->data, S, sP, dO, dv, sO, 1.0f, dvv, dv, sV, B);
     if (!dq && !dk) return;
     /* dP = dO V^T, then dS = softmax'(P) dP * scale */
-    float *dP = ctx_scratch(c, sizeof(float) * (size_t)(B * sP));
-    float *dS = ctx_scratch(c, sizeof(float) * (size_t)(B * sP));
+    float *dP = ctx_temp(c, sizeof(float) * (size_t)(B * sP));
+    float *dS = ctx_temp(c, sizeof(float) * (size_t)(B * sP));
     c->be->gemm_batched(c->bc, 0, 1, L, S, dv, 1.0f, dO, dv, sO, v->data, dv, sV, 0.0f, dP, S, sP, B);
     c->be->zero(c->bc, dS, sizeof(float) * (size_t)(B * sP));
     c->be->softmax_bwd(c->bc, B * L, S, 0, P->data, dP, dS);
@@ -28,6 +28,8 @@ static void attention_backward(Ctx *c, const TapeRec *r)
         c->be->gemm_batched(c->bc, 0, 0, L, d, S, scale, dS, S, sP, k->data, d, sK, 1.0f, dq, d, sQ, B);
     if (dk) /* dK += scale dS^T Q */
         c->be->gemm_batched(c->bc, 1, 0, S, d, L, scale, dS, S, sP, q->data, d, sQ, 1.0f, dk, d, sK, B);
+    ctx_temp_free(c, dS);
+    ctx_temp_free(c, dP);
 }
 
 Tensor *op_attention(Ctx *c, Tensor *q, Tensor *k, Tensor *v, float scale)

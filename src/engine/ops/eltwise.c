@@ -66,11 +66,12 @@ static void binary_backward(Ctx *c, const TapeRec *r)
     for (int i = 0; i < 2; i++) {
         Tensor *t = pair[i][0], *other = pair[i][1];
         if (!t->requires_grad) continue;
-        float *tmp = ctx_scratch(c, sizeof(float) * (size_t)y->numel);
+        float *tmp = ctx_temp(c, sizeof(float) * (size_t)y->numel);
         int64_t so[4];
         bcast_strides(other, out, so);
         c->be->binary_fwd(c->bc, BINARY_MUL, out, y->grad, sy, other->data, so, tmp);
         reduce_into(c, t, out, tmp, 1.0f, y->numel);
+        ctx_temp_free(c, tmp);
     }
 }
 

@@ -8,9 +8,10 @@ static void dropout_backward(Ctx *c, const TapeRec *r)
     if (!dx) return;
     const int shape[4] = {1, 1, 1, (int)x->numel};
     const int64_t st[4] = {0, 0, 0, 1};
-    float *tmp = ctx_scratch(c, sizeof(float) * (size_t)x->numel);
+    float *tmp = ctx_temp(c, sizeof(float) * (size_t)x->numel);
     c->be->binary_fwd(c->bc, BINARY_MUL, shape, r->out->grad, st, r->saved[0]->data, st, tmp);
     c->be->axpby(c->bc, x->numel, 1.0f, tmp, 1.0f, dx);
+    ctx_temp_free(c, tmp);
 }
 
 Tensor *op_dropout(Ctx *c, Tensor *x, float p)

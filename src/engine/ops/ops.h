@@ -9,6 +9,10 @@
 #include "core/ctx.h"
 #include "core/tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- linear layers ---- */
 /* x (..., in), w (out, in), b (out) or NULL -> (..., out) */
 Tensor *op_linear(Ctx *c, Tensor *x, Tensor *w, Tensor *b);
@@ -76,5 +80,9 @@ Tensor *op_spatial_attention(Ctx *c, Tensor *x, Tensor *wqkv, Tensor *bqkv, Tens
 Tensor *op_dropout(Ctx *c, Tensor *x, float p); /* identity unless c->training */
 /* t (B) timesteps -> (B, dim) sinusoidal embedding (DDPM's); carries no gradient */
 Tensor *op_timestep_embedding(Ctx *c, Tensor *t, int dim);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,11 +7,12 @@ static void sum_backward(Ctx *c, const TapeRec *r)
     Tensor *x = r->in[0];
     float *dx = ag_grad(c, x);
     if (!dx) return;
-    float *g = ctx_scratch(c, sizeof(float));
+    float *g = ctx_temp(c, sizeof(float));
     c->be->axpby(c->bc, 1, r->fp[0], r->out->grad, 0.0f, g);
     const int shape[4] = {1, 1, 1, (int)x->numel};
     const int64_t sa[4] = {0, 0, 0, 1}, sb[4] = {0, 0, 0, 0};
     c->be->binary_fwd(c->bc, BINARY_ADD, shape, dx, sa, g, sb, dx);
+    ctx_temp_free(c, g);
 }
 
 static Tensor *sum_scaled(Ctx *c, const char *op, Tensor *x, float alpha)

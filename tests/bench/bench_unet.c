@@ -1,0 +1,184 @@
+/* U-Net benchmark: the diffusion noise predictor, a forward pass (eval mode, no gradients)
+ * and forward + backward of an MSE loss (training mode), median over repetitions, beside
+ * PyTorch running the same architecture (tests/bench/unet_torch.py) on the same device in
+ * the same invocation. Asserts nothing about time.
+ *
+ *   bench_unet [--device cpu|cuda] [--config paper|cpu] [--batch B]... [--reps R]
+ *              [--tf32] [--threads N] [--no-peer]
+ * The peer's interpreter is $OCD_PEER_PYTHON (default python3). */
+#include "autograd.h"
+#include "models/unet.h"
+#include "ops/ops.h"
+
+#include "../../src/cli/blas_env.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static UNetConfig config_named(const char *name)
+{
+    if (!strcmp(name, "paper")) return unet_config_paper();
+    UNetConfig c = {.in_ch = 1, .out_ch = 1, .ch = 32, .nlevels = 4, .ch_mult = {1, 2, 2, 2}, .num_res_blocks = 1,
+                    .attn_res = {16}, .n_attn_res = 1, .resolution = 128, .mid_attn = 1, .dropout = 0.1f,
+                    .gn_eps = 1e-6f};
+    return c;
+}
+
+typedef struct {
+    double fwd, fwdbwd;
+    size_t peak_bytes;
+} Timing;
+
+static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int reps, int tf32, int threads)
+{
+    Timing r = {0};
+    Ctx *c = ctx_create(backend_find(device), threads, 1);
+    if (!c) return r;
+    c->be->set_tf32(c->bc, tf32);
+    UNet *u = unet_create(c, cfg);
+    ParamSet *ps = unet_params(u);
+    const int R = cfg->resolution;
+    const size_t n = (size_t)batch * R * R;
+    float *x = malloc(sizeof(float) * n), *tgt = malloc(sizeof(float) * n), *ts = malloc(sizeof(float) * (size_t)batch);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+        tgt[i] = (float)((i * 104729) % 1000) / 500.0f - 1.0f;
+    }
+    for (int b = 0; b < batch; b++) ts[b] = (float)((b * 37) % 1000);
+    double *t = malloc(sizeof(double) * (size_t)reps);
+    for (int pass = 0; pass < 2; pass++) {
+        ctx_set_training(c, pass);
+        for (int i = -3; i < reps; i++) { /* three warm-up repetitions (cuDNN plans, arena growth) */
+            c->be->sync(c->bc);
+            double t0 = now_s();
+            Tensor *xt = tensor_from_host(c, SHAPE(batch, 1, R, R), x), *tt = tensor_from_host(c, SHAPE(batch), ts);
+            if (pass == 0) {
+                ctx_no_grad_begin(c);
+                unet_forward(c, u, xt, tt, NULL);
+                ctx_no_grad_end(c);
+            } else {
+                params_zero_grad(ps);
+                Tensor *loss = op_mse_mean(c, unet_forward(c, u, xt, tt, NULL), tensor_from_host(c, SHAPE(batch, 1, R, R), tgt));
+                ag_backward(c, loss);
+            }
+            c->be->sync(c->bc);
+            if (i >= 0) t[i] = now_s() - t0;
+            ctx_step_end(c);
+        }
+        qsort(t, (size_t)reps, sizeof *t, cmp_double);
+        double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+        if (pass == 0)
+            r.fwd = med;
+        else
+            r.fwdbwd = med;
+    }
+    r.peak_bytes = c->step.peak + c->grads.peak; /* activations + gradients in flight */
+    free(t);
+    free(x);
+    free(tgt);
+    free(ts);
+    unet_destroy(u);
+    ctx_destroy(c);
+    return r;
+}
+
+static int run_peer(const char *device, const char *config, int batch, int reps, int tf32, int threads, double *fwd,
+                    double *fwdbwd, char *version, size_t vlen)
+{
+    const char *py = getenv("OCD_PEER_PYTHON") ? getenv("OCD_PEER_PYTHON") : "python3";
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "OMP_NUM_THREADS=%d %s %s/tests/bench/unet_peer.py --device %s --config %s --batch %d --reps %d "
+             "--tf32 %d --threads %d",
+             threads, py, OCD_SOURCE_DIR, device, config, batch, reps, tf32, threads);
+    FILE *f = popen(cmd, "r");
+    if (!f) return 0;
+    char buf[4096];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    buf[len] = 0;
+    if (pclose(f) != 0) return 0;
+    cJSON *j = cJSON_Parse(buf);
+    if (!j) return 0;
+    cJSON *a = cJSON_GetObjectItem(j, "fwd"), *b = cJSON_GetObjectItem(j, "fwdbwd"), *v = cJSON_GetObjectItem(j, "torch");
+    int ok = cJSON_IsNumber(a) && cJSON_IsNumber(b);
+    if (ok) {
+        *fwd = a->valuedouble;
+        *fwdbwd = b->valuedouble;
+        snprintf(version, vlen, "%s", cJSON_IsString(v) ? v->valuestring : "?");
+    }
+    cJSON_Delete(j);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    blas_env_select(argv);
+    const char *device = "cuda", *config = "paper";
+    int batches[8], nb = 0, reps = 10, tf32 = 0, threads = 2, peer = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            device = argv[++i];
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc && nb < 8)
+            batches[nb++] = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--tf32"))
+            tf32 = 1;
+        else if (!strcmp(argv[i], "--no-peer"))
+            peer = 0;
+        else {
+            fprintf(stderr, "usage: bench_unet [--device cpu|cuda] [--config paper|cpu] [--batch B]... [--reps R] "
+                            "[--tf32] [--threads N] [--no-peer]\n");
+            return 2;
+        }
+    }
+    if (nb == 0) batches[nb++] = 1;
+    const Backend *be = backend_find(device);
+    BackendCtx *probe = be ? be->create(1) : NULL;
+    if (!probe) {
+        fprintf(stderr, "bench_unet: device '%s' is not available here\n", device);
+        return 2;
+    }
+    be->destroy(probe);
+    UNetConfig cfg = config_named(config);
+    printf("U-Net benchmark: %s config (ch %d, %d levels, %d res blocks, %dx%d), device %s, %s, median of %d\n\n",
+           config, cfg.ch, cfg.nlevels, cfg.num_res_blocks, cfg.resolution, cfg.resolution, device,
+           tf32 ? "TF32 allowed" : "float32 (no TF32)", reps);
+    printf("| batch | ours fwd ms | torch fwd ms | fwd ratio | ours fwd+bwd ms | torch fwd+bwd ms | fwd+bwd ratio | ours peak MiB |\n");
+    printf("|------:|------------:|-------------:|----------:|----------------:|-----------------:|--------------:|--------------:|\n");
+    char version[64] = "-";
+    for (int k = 0; k < nb; k++) {
+        Timing o = run_ours(device, &cfg, batches[k], reps, tf32, threads);
+        double pf = 0, pb = 0;
+        int have = peer && run_peer(device, config, batches[k], reps, tf32, threads, &pf, &pb, version, sizeof version);
+        if (have)
+            printf("| %5d | %11.3f | %12.3f | %9.2f | %15.3f | %16.3f | %13.2f | %13.0f |\n", batches[k], 1e3 * o.fwd,
+                   1e3 * pf, o.fwd / pf, 1e3 * o.fwdbwd, 1e3 * pb, o.fwdbwd / pb, o.peak_bytes / 1048576.0);
+        else
+            printf("| %5d | %11.3f | %12s | %9s | %15.3f | %16s | %13s | %13.0f |\n", batches[k], 1e3 * o.fwd, "-", "-",
+                   1e3 * o.fwdbwd, "-", "-", o.peak_bytes / 1048576.0);
+        fflush(stdout);
+    }
+    printf("\npeer: torch %s\n", version);
+    return 0;
+}

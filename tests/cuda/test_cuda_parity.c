@@ -1,0 +1,190 @@
+/* The CUDA backend against the CPU reference: every op of the op-test table (outputs and
+ * every input gradient), the Philox streams bit for bit, and short training runs whose loss
+ * curves must agree. Exits 77 (skipped) where no GPU is present.
+ *
+ * Tolerances: |cuda - cpu| <= atol + rtol |cpu|. Both compute in float32 with different
+ * summation orders (cuBLAS/cuDNN tile K differently, GPU reductions are trees): for the
+ * table's sums of <= ~400 O(1) terms that is ~ sqrt(400) * 6e-8 ~ 1e-6 relative, and the
+ * GPU's expf/erff/tanhf differ from glibc by <= 2 ulp: atol 1e-5, rtol 1e-4 by default.
+ * cuDNN may pick Winograd or FFT convolutions (deterministic, float32, but with transform
+ * error ~1e-5 relative): convolutions get atol 1e-4, rtol 1e-3. */
+#include "gradcheck.h"
+#include "harness.h"
+#include "op_cases.h"
+
+#include "autograd.h"
+#include "core/philox.h"
+#include "nn/init.h"
+#include "nn/params.h"
+#include "ops/ops.h"
+#include "optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static Ctx *cuda_ctx(uint64_t seed)
+{
+    const Backend *be = backend_cuda();
+    if (!be) harness_skip("CUDA was not compiled in");
+    BackendCtx *probe = be->create(1);
+    if (!probe) harness_skip("no CUDA device");
+    be->destroy(probe);
+    return ctx_create(be, 1, seed);
+}
+
+typedef struct {
+    float *out;
+    float *grad[OPC_MAX_IN];
+    int64_t out_n;
+} CaseResult;
+
+static CaseResult run_case_on(Ctx *c, const OpCase *oc, float **host, const float *proj)
+{
+    CaseResult r = {0};
+    Tensor *in[OPC_MAX_IN];
+    for (int i = 0; i < oc->nin; i++) {
+        in[i] = tensor_from_host(c, oc->ndim[i], oc->shape[i], host[i]);
+        in[i]->requires_grad = (uint8_t)oc->grad[i];
+    }
+    c->rng_offset = 4242;
+    Tensor *out = op_case_apply(c, oc->op, in, oc->nin, oc->ip, oc->fp);
+    r.out_n = out->numel;
+    r.out = malloc(sizeof(float) * (size_t)out->numel);
+    tensor_download(c, out, r.out);
+    if (proj && out->requires_grad) { /* proj == NULL: forward only */
+        ag_backward_seeded(c, out, tensor_from_host(c, out->ndim, out->shape, proj));
+        for (int i = 0; i < oc->nin; i++) {
+            if (!oc->grad[i]) continue;
+            int64_t n = op_case_numel(oc, i);
+            r.grad[i] = calloc((size_t)n, sizeof(float));
+            if (in[i]->grad) c->be->download(c->bc, r.grad[i], in[i]->grad, sizeof(float) * (size_t)n);
+        }
+    }
+    ctx_step_end(c);
+    return r;
+}
+
+static void free_result(CaseResult *r)
+{
+    free(r->out);
+    for (int i = 0; i < OPC_MAX_IN; i++) free(r->grad[i]);
+}
+
+TEST(every_op_on_cuda_matches_the_cpu_outputs_and_gradients)
+{
+    Ctx *gpu = cuda_ctx(5), *cpu = ctx_create(backend_cpu(), 2, 5);
+    int compared = 0;
+    for (int k = 0; k < OP_CASES_COUNT; k++) {
+        const OpCase *oc = &OP_CASES[k];
+        float *host[OPC_MAX_IN];
+        for (int i = 0; i < oc->nin; i++) host[i] = malloc(sizeof(float) * (size_t)op_case_numel(oc, i));
+        op_case_draw(oc, 900 + (uint64_t)k, host);
+        /* run once on the CPU to learn the output size, then make the projection */
+        CaseResult a = run_case_on(cpu, oc, host, NULL);
+        float *proj = malloc(sizeof(float) * (size_t)a.out_n);
+        for (int64_t j = 0; j < a.out_n; j++) proj[j] = philox_uniform_at(31, 0, j, -1.0f, 1.0f);
+        free_result(&a);
+        a = run_case_on(cpu, oc, host, proj);
+        CaseResult b = run_case_on(gpu, oc, host, proj);
+        const int conv = strcmp(oc->op, "conv2d") == 0;
+        const double atol = conv ? 1e-4 : 1e-5, rtol = conv ? 1e-3 : 1e-4;
+        char what[96];
+        snprintf(what, sizeof what, "%s output", oc->name);
+        CHECK_ARRAYS(b.out, a.out, a.out_n, atol, rtol, what);
+        for (int i = 0; i < oc->nin; i++) {
+            if (!a.grad[i]) continue;
+            snprintf(what, sizeof what, "%s d/d input %d", oc->name, i);
+            CHECK_ARRAYS(b.grad[i], a.grad[i], op_case_numel(oc, i), atol, rtol, what);
+        }
+        compared++;
+        free_result(&a);
+        free_result(&b);
+        free(proj);
+        for (int i = 0; i < oc->nin; i++) free(host[i]);
+    }
+    CHECK(compared == OP_CASES_COUNT, "compared %d of %d cases", compared, OP_CASES_COUNT);
+    ctx_destroy(gpu);
+    ctx_destroy(cpu);
+}
+
+TEST(philox_streams_are_bit_identical_on_cpu_and_cuda)
+{
+    Ctx *gpu = cuda_ctx(1), *cpu = ctx_create(backend_cpu(), 2, 1);
+    enum { N = 1000003 };
+    float *a = malloc(sizeof(float) * N), *b = malloc(sizeof(float) * N), *d = NULL;
+    d = gpu->be->alloc(gpu->bc, sizeof(float) * N);
+    const uint64_t offsets[3] = {0, 12345, (uint64_t)1 << 40};
+    for (int k = 0; k < 3; k++) {
+        cpu->be->rng_uniform(cpu->bc, N, 77, offsets[k], -2.0f, 5.0f, a);
+        gpu->be->rng_uniform(gpu->bc, N, 77, offsets[k], -2.0f, 5.0f, d);
+        gpu->be->download(gpu->bc, b, d, sizeof(float) * N);
+        CHECK(memcmp(a, b, sizeof(float) * N) == 0, "uniform draws differ at offset %llu", (unsigned long long)offsets[k]);
+        cpu->be->rng_normal(cpu->bc, N, 77, offsets[k], 0.5f, 2.0f, a);
+        gpu->be->rng_normal(gpu->bc, N, 77, offsets[k], 0.5f, 2.0f, d);
+        gpu->be->download(gpu->bc, b, d, sizeof(float) * N);
+        int64_t diff = 0;
+        for (int64_t i = 0; i < N; i++) diff += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        CHECK(diff == 0, "%lld of %d normal draws differ at offset %llu", (long long)diff, N,
+              (unsigned long long)offsets[k]);
+        cpu->be->dropout_mask(cpu->bc, N, 77, offsets[k], 0.3f, a);
+        gpu->be->dropout_mask(gpu->bc, N, 77, offsets[k], 0.3f, d);
+        gpu->be->download(gpu->bc, b, d, sizeof(float) * N);
+        CHECK(memcmp(a, b, sizeof(float) * N) == 0, "dropout masks differ at offset %llu", (unsigned long long)offsets[k]);
+    }
+    gpu->be->release(gpu->bc, d);
+    free(a);
+    free(b);
+    ctx_destroy(gpu);
+    ctx_destroy(cpu);
+}
+
+/* A LeNet-shaped CNN with dropout, trained with Adam on the same data: the loss curves of
+ * the two devices must agree to 1e-3 relative over 50 steps (float32 differences grow
+ * slowly through the optimiser; a wrong kernel diverges at once). */
+static void train_cnn(Ctx *c, float *curve, int steps)
+{
+    enum { N = 64, K = 10 };
+    ParamSet *ps = params_create(c);
+    Tensor *w1 = params_add(ps, "c1.w", SHAPE(6, 1, 5, 5)), *b1 = params_add(ps, "c1.b", SHAPE(6));
+    Tensor *w2 = params_add(ps, "c2.w", SHAPE(16, 6, 5, 5)), *b2 = params_add(ps, "c2.b", SHAPE(16));
+    Tensor *w3 = params_add(ps, "f1.w", SHAPE(84, 400)), *b3 = params_add(ps, "f1.b", SHAPE(84));
+    Tensor *w4 = params_add(ps, "f2.w", SHAPE(K, 84)), *b4 = params_add(ps, "f2.b", SHAPE(K));
+    params_finalize(ps);
+    init_torch_default(c, w1, b1);
+    init_torch_default(c, w2, b2);
+    init_torch_default(c, w3, b3);
+    init_torch_default(c, w4, b4);
+    Optimizer *o = optim_create(ps, optim_defaults(OPT_ADAM, 1e-3f));
+    float *xs = malloc(sizeof(float) * N * 28 * 28), ys[N];
+    for (int i = 0; i < N * 28 * 28; i++) xs[i] = philox_uniform_at(8, 0, i, 0.0f, 1.0f);
+    for (int i = 0; i < N; i++) ys[i] = (float)(i % K);
+    for (int s = 0; s < steps; s++) {
+        Tensor *x = tensor_from_host(c, SHAPE(N, 1, 28, 28), xs), *y = tensor_from_host(c, SHAPE(N), ys);
+        Tensor *h = op_maxpool2d(c, op_relu(c, op_conv2d(c, x, w1, b1, 1, 2)), 2, 2, 0);
+        h = op_maxpool2d(c, op_relu(c, op_conv2d(c, h, w2, b2, 1, 0)), 2, 2, 0);
+        h = op_dropout(c, op_reshape(c, h, SHAPE(N, 400)), 0.2f);
+        Tensor *loss = op_cross_entropy_mean(c, op_linear(c, op_relu(c, op_linear(c, h, w3, b3)), w4, b4), y);
+        curve[s] = tensor_item(c, loss);
+        params_zero_grad(ps);
+        ag_backward(c, loss);
+        optim_step(o);
+        ctx_step_end(c);
+    }
+    free(xs);
+    optim_destroy(o);
+    params_destroy(ps);
+}
+
+TEST(cnn_training_curves_agree_on_cpu_and_cuda)
+{
+    enum { STEPS = 50 };
+    float a[STEPS], b[STEPS];
+    Ctx *gpu = cuda_ctx(3), *cpu = ctx_create(backend_cpu(), 2, 3);
+    train_cnn(cpu, a, STEPS);
+    train_cnn(gpu, b, STEPS);
+    CHECK_ARRAYS(b, a, STEPS, 1e-4, 1e-3, "CNN loss curve");
+    CHECK(a[STEPS - 1] < 0.8f * a[0], "the CNN did not learn (%.3f -> %.3f)", (double)a[0], (double)a[STEPS - 1]);
+    ctx_destroy(gpu);
+    ctx_destroy(cpu);
+}
