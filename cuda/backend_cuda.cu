@@ -55,12 +55,14 @@ static void cuda_set_threads(BackendCtx *c, int threads)
     (void)threads;
 }
 
-static void cuda_set_tf32(BackendCtx *c, int allow)
+static void cuda_set_math(BackendCtx *c, unsigned flags)
 {
-    if (c->allow_tf32 == (allow != 0)) return;
-    c->allow_tf32 = allow != 0;
-    CHECK_CUBLAS(cublasSetMathMode(c->blas, c->allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-    cuda_conv_plans_free(c); /* the algorithms were chosen under the other math mode */
+    const int tf32 = (flags & BACKEND_MATH_TF32) != 0, nondet = (flags & BACKEND_MATH_NONDETERMINISTIC) != 0;
+    if (c->allow_tf32 == tf32 && c->allow_nondet == nondet) return;
+    c->allow_tf32 = tf32;
+    c->allow_nondet = nondet;
+    CHECK_CUBLAS(cublasSetMathMode(c->blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    cuda_conv_plans_free(c); /* the algorithms were chosen under the other modes */
 }
 
 static void *cuda_alloc(BackendCtx *c, size_t bytes)
@@ -128,7 +130,7 @@ static const Backend CUDA_BACKEND = {
     /* .create = */ cuda_create,
     /* .destroy = */ cuda_destroy,
     /* .set_threads = */ cuda_set_threads,
-    /* .set_tf32 = */ cuda_set_tf32,
+    /* .set_math = */ cuda_set_math,
     /* .alloc = */ cuda_alloc,
     /* .release = */ cuda_release,
     /* .zero = */ cuda_zero,

@@ -79,7 +79,7 @@ static void choose_fwd(BackendCtx *c, ConvPlan *p)
     int n = 0;
     CHECK_CUDNN(cudnnFindConvolutionForwardAlgorithm(c->dnn, p->x, p->w, p->conv, p->y, MAX_ALGOS, &n, perf));
     for (int i = 0; i < n; i++)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && (c->allow_nondet || perf[i].determinism == CUDNN_DETERMINISTIC) &&
             perf[i].memory <= c->workspace_limit && math_ok(c, perf[i].mathType)) {
             p->fwd = perf[i].algo;
             p->fwd_ws = perf[i].memory;
@@ -97,7 +97,7 @@ static void choose_bwd_data(BackendCtx *c, ConvPlan *p)
     int n = 0;
     CHECK_CUDNN(cudnnFindConvolutionBackwardDataAlgorithm(c->dnn, p->w, p->y, p->conv, p->x, MAX_ALGOS, &n, perf));
     for (int i = 0; i < n; i++)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && (c->allow_nondet || perf[i].determinism == CUDNN_DETERMINISTIC) &&
             perf[i].memory <= c->workspace_limit && math_ok(c, perf[i].mathType)) {
             p->bwd_data = perf[i].algo;
             p->data_ws = perf[i].memory;
@@ -115,7 +115,7 @@ static void choose_bwd_filter(BackendCtx *c, ConvPlan *p)
     int n = 0;
     CHECK_CUDNN(cudnnFindConvolutionBackwardFilterAlgorithm(c->dnn, p->x, p->y, p->conv, p->w, MAX_ALGOS, &n, perf));
     for (int i = 0; i < n; i++)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && (c->allow_nondet || perf[i].determinism == CUDNN_DETERMINISTIC) &&
             perf[i].memory <= c->workspace_limit && math_ok(c, perf[i].mathType)) {
             p->bwd_filter = perf[i].algo;
             p->filter_ws = perf[i].memory;

@@ -50,6 +50,7 @@ struct BackendCtx {
     cublasHandle_t blas;
     cudnnHandle_t dnn;
     int allow_tf32; /* matrix units' float32 mode: only when a preset asks, never in tests */
+    int allow_nondet; /* cuDNN algorithms whose results vary run to run (atomics) */
     /* the one cuDNN workspace, grown to the largest need */
     void *workspace;
     size_t workspace_size;

@@ -1,96 +1,201 @@
-/* GroupNorm (LayerNorm is its C=D, S=1, G=1 case) and BatchNorm. Statistics in double, one
- * block per (sample, group) or per channel; parameter gradients one block per channel. */
+/* GroupNorm (LayerNorm is its C=D, S=1, G=1 case) and BatchNorm.
+ *
+ * GroupNorm runs in phases so that a few large groups still fill the GPU: blocks sum fixed
+ * chunks of each group (sum and sum of squares in double) into partials, one thread per
+ * group turns them into mean and 1/std, and an elementwise kernel normalises. The backward
+ * does the same for its two group sums, and the parameter gradients are per-channel
+ * reductions over fixed chunks. Every order is fixed by the shape, so runs repeat exactly. */
 #include "cuda_internal.cuh"
 
-__global__ void groupnorm_fwd_k(int C, int S, int G, float eps, const float *x, const float *gamma,
-                                const float *beta, float *y, float *mean, float *rstd)
+#define GN_CHUNK ((int64_t)8192)
+#define GN_MAX_CHUNKS ((int64_t)1024)
+
+typedef struct {
+    int N, C, S, G, cpg;
+    int64_t len;   /* cpg * S: one group's elements */
+    int nchunks;   /* per group */
+    int64_t chunk; /* elements per chunk */
+} GnGeom;
+
+static GnGeom gn_geom(int N, int C, int S, int G)
 {
-    const int64_t ng = blockIdx.x, cpg = C / G, len = cpg * (int64_t)S;
-    const float *xp = x + ng * len;
-    double s = 0.0;
-    for (int64_t i = threadIdx.x; i < len; i += blockDim.x) s += xp[i];
-    const double mu = block_sum_d(s) / (double)len;
-    double ss = 0.0;
-    for (int64_t i = threadIdx.x; i < len; i += blockDim.x) {
-        double d = xp[i] - mu;
-        ss += d * d;
+    GnGeom g = {N, C, S, G, C / G, (int64_t)(C / G) * S, 1, 0};
+    int64_t nc = CEIL_DIV(g.len, (int64_t)GN_CHUNK);
+    g.nchunks = (int)(nc > GN_MAX_CHUNKS ? GN_MAX_CHUNKS : nc < 1 ? 1 : nc);
+    g.chunk = CEIL_DIV(g.len, (int64_t)g.nchunks);
+    return g;
+}
+
+/* part[(ng*nchunks + ch)*2 + {0,1}] = sums of x and x^2 over the chunk */
+__global__ void gn_stats_partial_k(GnGeom g, const float *x, double *part)
+{
+    const int64_t ng = blockIdx.x, ch = blockIdx.y, lo = ch * g.chunk, hi = lo + g.chunk < g.len ? lo + g.chunk : g.len;
+    const float *xp = x + ng * g.len;
+    double s = 0.0, ss = 0.0;
+    for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
+        double v = xp[i];
+        s += v;
+        ss += v * v;
     }
+    s = block_sum_d(s);
     ss = block_sum_d(ss);
-    const float m = (float)mu, r = (float)(1.0 / sqrt(ss / (double)len + eps));
     if (threadIdx.x == 0) {
-        mean[ng] = m;
-        rstd[ng] = r;
+        part[(ng * g.nchunks + ch) * 2] = s;
+        part[(ng * g.nchunks + ch) * 2 + 1] = ss;
     }
-    const int g = (int)(ng % G);
-    float *yp = y + ng * len;
-    for (int64_t i = threadIdx.x; i < len; i += blockDim.x) {
-        int ch = g * (int)cpg + (int)(i / S);
-        float ga = gamma ? gamma[ch] : 1.0f, be = beta ? beta[ch] : 0.0f;
-        yp[i] = (xp[i] - m) * r * ga + be;
+}
+
+__global__ void gn_stats_finish_k(GnGeom g, int ngroups, float eps, const double *part, float *mean, float *rstd)
+{
+    const int ng = blockIdx.x * blockDim.x + threadIdx.x;
+    if (ng >= ngroups) return;
+    double s = 0.0, ss = 0.0;
+    for (int k = 0; k < g.nchunks; k++) {
+        s += part[((int64_t)ng * g.nchunks + k) * 2];
+        ss += part[((int64_t)ng * g.nchunks + k) * 2 + 1];
+    }
+    double mu = s / (double)g.len, var = ss / (double)g.len - mu * mu;
+    mean[ng] = (float)mu;
+    rstd[ng] = (float)(1.0 / sqrt((var > 0.0 ? var : 0.0) + eps));
+}
+
+__global__ void gn_apply_k(GnGeom g, int64_t n, const float *x, const float *gamma, const float *beta,
+                           const float *mean, const float *rstd, float *y)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t ng = i / g.len;
+        const int ch = (int)(ng % g.G) * g.cpg + (int)((i - ng * g.len) / g.S);
+        const float ga = gamma ? gamma[ch] : 1.0f, be = beta ? beta[ch] : 0.0f;
+        y[i] = (x[i] - mean[ng]) * rstd[ng] * ga + be;
     }
 }
 
 void cuda_groupnorm_fwd(BackendCtx *c, int N, int C, int S, int G, float eps, const float *x, const float *gamma,
                         const float *beta, float *y, float *mean, float *rstd)
 {
-    groupnorm_fwd_k<<<N * G, CUDA_THREADS, 0, c->stream>>>(C, S, G, eps, x, gamma, beta, y, mean, rstd);
+    GnGeom g = gn_geom(N, C, S, G);
+    const int ngroups = N * G;
+    double *part = cuda_partials(c, (size_t)ngroups * g.nchunks * 2);
+    gn_stats_partial_k<<<dim3((unsigned)ngroups, (unsigned)g.nchunks), CUDA_THREADS, 0, c->stream>>>(g, x, part);
+    CHECK_LAUNCH();
+    gn_stats_finish_k<<<(unsigned)CEIL_DIV(ngroups, 128), 128, 0, c->stream>>>(g, ngroups, eps, part, mean, rstd);
+    CHECK_LAUNCH();
+    const int64_t n = (int64_t)N * C * S;
+    gn_apply_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(g, n, x, gamma, beta, mean, rstd, y);
     CHECK_LAUNCH();
 }
 
-__global__ void groupnorm_bwd_dx_k(int C, int S, int G, const float *x, const float *gamma, const float *mean,
-                                   const float *rstd, const float *dy, float *dx)
+/* sums of dxhat = dy*gamma and dxhat*xhat over each chunk of each group */
+__global__ void gn_bwd_partial_k(GnGeom g, const float *x, const float *gamma, const float *mean, const float *rstd,
+                                 const float *dy, double *part)
 {
-    const int64_t ng = blockIdx.x, cpg = C / G, len = cpg * (int64_t)S;
-    const int g = (int)(ng % G);
-    const float *xp = x + ng * len, *dyp = dy + ng * len;
+    const int64_t ng = blockIdx.x, ch = blockIdx.y, lo = ch * g.chunk, hi = lo + g.chunk < g.len ? lo + g.chunk : g.len;
+    const int gi = (int)(ng % g.G);
+    const float *xp = x + ng * g.len, *dyp = dy + ng * g.len;
     const float m = mean[ng], r = rstd[ng];
     double a = 0.0, b = 0.0;
-    for (int64_t i = threadIdx.x; i < len; i += blockDim.x) {
-        float ga = gamma ? gamma[g * cpg + i / S] : 1.0f;
+    for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
+        float ga = gamma ? gamma[gi * g.cpg + i / g.S] : 1.0f;
         float dxh = dyp[i] * ga;
         a += dxh;
         b += (double)dxh * ((xp[i] - m) * r);
     }
-    const float ma = (float)(block_sum_d(a) / (double)len), mb = (float)(block_sum_d(b) / (double)len);
-    float *dxp = dx + ng * len;
-    for (int64_t i = threadIdx.x; i < len; i += blockDim.x) {
-        float ga = gamma ? gamma[g * cpg + i / S] : 1.0f;
-        float xh = (xp[i] - m) * r;
-        dxp[i] += r * (dyp[i] * ga - ma - xh * mb);
+    a = block_sum_d(a);
+    b = block_sum_d(b);
+    if (threadIdx.x == 0) {
+        part[(ng * g.nchunks + ch) * 2] = a;
+        part[(ng * g.nchunks + ch) * 2 + 1] = b;
     }
 }
 
-__global__ void groupnorm_bwd_param_k(int N, int C, int S, int G, const float *x, const float *mean,
-                                      const float *rstd, const float *dy, float *dgamma, float *dbeta)
+__global__ void gn_bwd_finish_k(GnGeom g, int ngroups, const double *part, float *ma, float *mb)
 {
-    const int ch = blockIdx.x, g = ch / (C / G);
-    const int64_t total = (int64_t)N * S;
+    const int ng = blockIdx.x * blockDim.x + threadIdx.x;
+    if (ng >= ngroups) return;
+    double a = 0.0, b = 0.0;
+    for (int k = 0; k < g.nchunks; k++) {
+        a += part[((int64_t)ng * g.nchunks + k) * 2];
+        b += part[((int64_t)ng * g.nchunks + k) * 2 + 1];
+    }
+    ma[ng] = (float)(a / (double)g.len);
+    mb[ng] = (float)(b / (double)g.len);
+}
+
+__global__ void gn_bwd_dx_k(GnGeom g, int64_t n, const float *x, const float *gamma, const float *mean,
+                            const float *rstd, const float *ma, const float *mb, const float *dy, float *dx)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t ng = i / g.len;
+        const int ch = (int)(ng % g.G) * g.cpg + (int)((i - ng * g.len) / g.S);
+        const float ga = gamma ? gamma[ch] : 1.0f, r = rstd[ng];
+        const float xh = (x[i] - mean[ng]) * r;
+        dx[i] += r * (dy[i] * ga - ma[ng] - xh * mb[ng]);
+    }
+}
+
+/* per channel, over fixed chunks of its (n, s) positions: sums of dy*xhat and dy */
+__global__ void gn_param_partial_k(GnGeom g, int64_t chunk, int nchunks, const float *x, const float *mean,
+                                   const float *rstd, const float *dy, double *part)
+{
+    const int ch = blockIdx.x, k = blockIdx.y, gi = ch / g.cpg;
+    const int64_t total = (int64_t)g.N * g.S, lo = k * chunk, hi = lo + chunk < total ? lo + chunk : total;
     double sg = 0.0, sb = 0.0;
-    for (int64_t k = threadIdx.x; k < total; k += blockDim.x) {
-        int n = (int)(k / S);
-        int64_t i = ((int64_t)n * C + ch) * S + k % S;
-        float xh = (x[i] - mean[n * G + g]) * rstd[n * G + g];
+    for (int64_t j = lo + threadIdx.x; j < hi; j += blockDim.x) {
+        const int64_t n = j / g.S, i = (n * g.C + ch) * g.S + (j - n * g.S);
+        const float xh = (x[i] - mean[n * g.G + gi]) * rstd[n * g.G + gi];
         sg += (double)dy[i] * xh;
         sb += dy[i];
     }
     sg = block_sum_d(sg);
     sb = block_sum_d(sb);
     if (threadIdx.x == 0) {
-        if (dgamma) dgamma[ch] += (float)sg;
-        if (dbeta) dbeta[ch] += (float)sb;
+        part[((int64_t)ch * nchunks + k) * 2] = sg;
+        part[((int64_t)ch * nchunks + k) * 2 + 1] = sb;
     }
+}
+
+__global__ void gn_param_finish_k(int C, int nchunks, const double *part, float *dgamma, float *dbeta)
+{
+    const int ch = blockIdx.x * blockDim.x + threadIdx.x;
+    if (ch >= C) return;
+    double sg = 0.0, sb = 0.0;
+    for (int k = 0; k < nchunks; k++) {
+        sg += part[((int64_t)ch * nchunks + k) * 2];
+        sb += part[((int64_t)ch * nchunks + k) * 2 + 1];
+    }
+    if (dgamma) dgamma[ch] += (float)sg;
+    if (dbeta) dbeta[ch] += (float)sb;
 }
 
 void cuda_groupnorm_bwd(BackendCtx *c, int N, int C, int S, int G, const float *x, const float *gamma,
                         const float *mean, const float *rstd, const float *dy, float *dx, float *dgamma,
                         float *dbeta)
 {
+    GnGeom g = gn_geom(N, C, S, G);
+    const int ngroups = N * G;
     if (dx) {
-        groupnorm_bwd_dx_k<<<N * G, CUDA_THREADS, 0, c->stream>>>(C, S, G, x, gamma, mean, rstd, dy, dx);
+        /* partials first, then the two per-group means behind them */
+        double *part = cuda_partials(c, (size_t)ngroups * g.nchunks * 2 + (size_t)ngroups);
+        float *ma = (float *)(part + (size_t)ngroups * g.nchunks * 2), *mb = ma + ngroups;
+        gn_bwd_partial_k<<<dim3((unsigned)ngroups, (unsigned)g.nchunks), CUDA_THREADS, 0, c->stream>>>(
+            g, x, gamma, mean, rstd, dy, part);
+        CHECK_LAUNCH();
+        gn_bwd_finish_k<<<(unsigned)CEIL_DIV(ngroups, 128), 128, 0, c->stream>>>(g, ngroups, part, ma, mb);
+        CHECK_LAUNCH();
+        const int64_t n = (int64_t)N * C * S;
+        gn_bwd_dx_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(g, n, x, gamma, mean, rstd, ma, mb, dy, dx);
         CHECK_LAUNCH();
     }
     if (dgamma || dbeta) {
-        groupnorm_bwd_param_k<<<C, CUDA_THREADS, 0, c->stream>>>(N, C, S, G, x, mean, rstd, dy, dgamma, dbeta);
+        const int64_t total = (int64_t)N * S;
+        int64_t nc = CEIL_DIV(total, (int64_t)GN_CHUNK);
+        const int nchunks = (int)(nc > GN_MAX_CHUNKS ? GN_MAX_CHUNKS : nc < 1 ? 1 : nc);
+        const int64_t chunk = CEIL_DIV(total, (int64_t)nchunks);
+        double *part = cuda_partials(c, (size_t)C * nchunks * 2);
+        gn_param_partial_k<<<dim3((unsigned)C, (unsigned)nchunks), CUDA_THREADS, 0, c->stream>>>(
+            g, chunk, nchunks, x, mean, rstd, dy, part);
+        CHECK_LAUNCH();
+        gn_param_finish_k<<<(unsigned)CEIL_DIV(C, 128), 128, 0, c->stream>>>(C, nchunks, part, dgamma, dbeta);
         CHECK_LAUNCH();
     }
 }

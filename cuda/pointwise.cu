@@ -2,11 +2,6 @@
  * fill and axpby. One thread per element (grid-stride), so no reduction order to fix. */
 #include "cuda_internal.cuh"
 
-typedef struct {
-    int shape[4];
-    int64_t s0[4], s1[4];
-} Strides2;
-
 __device__ __forceinline__ float sigmoid_f(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 __global__ void unary_fwd_k(int kind, int64_t n, const float *__restrict__ x, float *__restrict__ y)
@@ -64,47 +59,37 @@ void cuda_unary_bwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, const
     CHECK_LAUNCH();
 }
 
-/* 4-D index of linear position i in `shape` dotted with strides s */
-__device__ __forceinline__ int64_t offset4(int64_t i, const int *shape, const int64_t *s)
+/* 4-D index of linear position i in `shape` dotted with strides s; I is int when every
+ * index and offset fits (division in 32 bits is several times cheaper on the GPU) */
+template <typename I> struct Strides2T {
+    I shape[4];
+    I s0[4], s1[4];
+};
+
+template <typename I> __device__ __forceinline__ I offset4(I i, const I *shape, const I *s)
 {
-    int64_t i3 = i % shape[3];
+    I i3 = i % shape[3];
     i /= shape[3];
-    int64_t i2 = i % shape[2];
+    I i2 = i % shape[2];
     i /= shape[2];
-    int64_t i1 = i % shape[1];
-    int64_t i0 = i / shape[1];
+    I i1 = i % shape[1];
+    I i0 = i / shape[1];
     return i0 * s[0] + i1 * s[1] + i2 * s[2] + i3 * s[3];
 }
 
-__global__ void binary_k(int kind, int64_t n, Strides2 st, const float *a, const float *b, float *y)
+template <typename I> __global__ void binary_k(int kind, I n, Strides2T<I> st, const float *a, const float *b, float *y)
 {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        float va = a[offset4(i, st.shape, st.s0)], vb = b[offset4(i, st.shape, st.s1)];
+    for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < n; i += (I)gridDim.x * blockDim.x) {
+        float va = a[offset4<I>(i, st.shape, st.s0)], vb = b[offset4<I>(i, st.shape, st.s1)];
         y[i] = kind == BINARY_ADD ? va + vb : kind == BINARY_SUB ? va - vb : va * vb;
     }
 }
 
-void cuda_binary_fwd(BackendCtx *c, BinaryKind k, const int shape[4], const float *a, const int64_t sa[4],
-                     const float *b, const int64_t sb[4], float *y)
+template <typename I> __global__ void copy_strided_k(I n, Strides2T<I> st, const float *x, float *y, int accumulate)
 {
-    Strides2 st;
-    int64_t n = 1;
-    for (int d = 0; d < 4; d++) {
-        st.shape[d] = shape[d];
-        st.s0[d] = sa[d];
-        st.s1[d] = sb[d];
-        n *= shape[d];
-    }
-    if (n <= 0) return;
-    binary_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, n, st, a, b, y);
-    CHECK_LAUNCH();
-}
-
-__global__ void copy_strided_k(int64_t n, Strides2 st, const float *x, float *y, int accumulate)
-{
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        float v = x[offset4(i, st.shape, st.s0)];
-        int64_t o = offset4(i, st.shape, st.s1);
+    for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < n; i += (I)gridDim.x * blockDim.x) {
+        float v = x[offset4<I>(i, st.shape, st.s0)];
+        I o = offset4<I>(i, st.shape, st.s1);
         if (accumulate)
             y[o] += v;
         else
@@ -112,19 +97,55 @@ __global__ void copy_strided_k(int64_t n, Strides2 st, const float *x, float *y,
     }
 }
 
+/* largest offset reachable through strides s over `shape` */
+static int64_t reach(const int shape[4], const int64_t s[4])
+{
+    int64_t r = 0;
+    for (int d = 0; d < 4; d++) r += (int64_t)(shape[d] - 1) * (s[d] < 0 ? -s[d] : s[d]);
+    return r;
+}
+
+template <typename I> static Strides2T<I> pack(const int shape[4], const int64_t s0[4], const int64_t s1[4])
+{
+    Strides2T<I> st;
+    for (int d = 0; d < 4; d++) {
+        st.shape[d] = (I)shape[d];
+        st.s0[d] = (I)s0[d];
+        st.s1[d] = (I)s1[d];
+    }
+    return st;
+}
+
+static int fits32(int64_t n, const int shape[4], const int64_t s0[4], const int64_t s1[4])
+{
+    const int64_t lim = (int64_t)1 << 30; /* headroom for the grid-stride increment */
+    return n < lim && reach(shape, s0) < lim && reach(shape, s1) < lim;
+}
+
+void cuda_binary_fwd(BackendCtx *c, BinaryKind k, const int shape[4], const float *a, const int64_t sa[4],
+                     const float *b, const int64_t sb[4], float *y)
+{
+    const int64_t n = (int64_t)shape[0] * shape[1] * shape[2] * shape[3];
+    if (n <= 0) return;
+    if (fits32(n, shape, sa, sb))
+        binary_k<int><<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, (int)n, pack<int>(shape, sa, sb), a, b, y);
+    else
+        binary_k<int64_t><<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, n, pack<int64_t>(shape, sa, sb), a, b,
+                                                                          y);
+    CHECK_LAUNCH();
+}
+
 void cuda_copy_strided(BackendCtx *c, const int shape[4], const float *x, const int64_t sx[4], float *y,
                        const int64_t sy[4], int accumulate)
 {
-    Strides2 st;
-    int64_t n = 1;
-    for (int d = 0; d < 4; d++) {
-        st.shape[d] = shape[d];
-        st.s0[d] = sx[d];
-        st.s1[d] = sy[d];
-        n *= shape[d];
-    }
+    const int64_t n = (int64_t)shape[0] * shape[1] * shape[2] * shape[3];
     if (n <= 0) return;
-    copy_strided_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(n, st, x, y, accumulate);
+    if (fits32(n, shape, sx, sy))
+        copy_strided_k<int><<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)n, pack<int>(shape, sx, sy), x, y,
+                                                                            accumulate);
+    else
+        copy_strided_k<int64_t><<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(n, pack<int64_t>(shape, sx, sy), x, y,
+                                                                                accumulate);
     CHECK_LAUNCH();
 }
 

@@ -1,13 +1,85 @@
 /* Reductions: broadcast-gradient reduction (reduce_to), whole sums, sums of squares and the
- * finiteness check. Each output is summed by one block (or one thread) over a fixed order,
- * with double accumulators, so repeated runs give the same bits. */
+ * finiteness check. Every reduction runs in two phases over a partition fixed by the shape:
+ * blocks sum fixed chunks into double partials, then each output adds its partials in
+ * order. The result is the same on every run, and the work is spread over many blocks
+ * (one block per output starves the GPU when there are few outputs: a conv bias gradient
+ * has one output per channel and a million inputs each). */
 #include "cuda_internal.cuh"
 
+#define CHUNK ((int64_t)8192)
+#define SUM_BLOCKS_MAX ((int64_t)1024)
+#define SUM_CHUNK ((int64_t)4096)
+
+/* ---- y[k*sy] += alpha * sum_{p<P, s<S} x[(p*K + k)*S + s] ---- */
+
+/* S > 1: block (k, chunk) walks its chunk of the (p, s) space, s fastest (coalesced) */
+__global__ void reduce_chan_partial_k(int64_t P, int K, int64_t S, int64_t chunk, const float *x, double *part,
+                                      int nchunks)
+{
+    const int k = blockIdx.x, ch = blockIdx.y;
+    const int64_t total = P * S, lo = ch * chunk, hi = lo + chunk < total ? lo + chunk : total;
+    double s = 0.0;
+    for (int64_t j = lo + threadIdx.x; j < hi; j += blockDim.x) {
+        int64_t p = j / S, q = j - p * S;
+        s += x[(p * K + k) * S + q];
+    }
+    s = block_sum_d(s);
+    if (threadIdx.x == 0) part[(int64_t)k * nchunks + ch] = s;
+}
+
+/* S == 1: x is (P, K) rows; a block owns 32 columns and a chunk of rows; 8 row lanes */
+__global__ void reduce_cols_partial_k(int64_t P, int K, int64_t chunk, const float *x, double *part, int nchunks)
+{
+    __shared__ double acc[8][33];
+    const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
+    const int k = blockIdx.x * 32 + tx, ch = blockIdx.y;
+    const int64_t lo = ch * chunk, hi = lo + chunk < P ? lo + chunk : P;
+    double s = 0.0;
+    if (k < K)
+        for (int64_t r = lo + ty; r < hi; r += 8) s += x[r * K + k];
+    acc[ty][tx] = s;
+    __syncthreads();
+    if (ty == 0 && k < K) {
+        double t = 0.0;
+        for (int i = 0; i < 8; i++) t += acc[i][tx]; /* fixed order */
+        part[(int64_t)k * nchunks + ch] = t;
+    }
+}
+
+__global__ void reduce_finish_k(int K, int nchunks, const double *part, float alpha, float *y, int64_t sy)
+{
+    const int k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= K) return;
+    double s = 0.0;
+    for (int i = 0; i < nchunks; i++) s += part[(int64_t)k * nchunks + i];
+    y[k * sy] += alpha * (float)s;
+}
+
+static void reduce_channels(BackendCtx *c, int64_t P, int K, int64_t S, const float *x, float alpha, float *y,
+                            int64_t sy)
+{
+    const int64_t total = S == 1 ? P : P * S;
+    int64_t nc = CEIL_DIV(total, (int64_t)CHUNK);
+    const int nchunks = (int)(nc > 4096 ? 4096 : nc < 1 ? 1 : nc);
+    const int64_t chunk = CEIL_DIV(total, (int64_t)nchunks);
+    double *part = cuda_partials(c, (size_t)K * nchunks);
+    if (S == 1) {
+        dim3 grid((unsigned)CEIL_DIV(K, 32), (unsigned)nchunks);
+        reduce_cols_partial_k<<<grid, 256, 0, c->stream>>>(P, K, chunk, x, part, nchunks);
+    } else {
+        dim3 grid((unsigned)K, (unsigned)nchunks);
+        reduce_chan_partial_k<<<grid, CUDA_THREADS, 0, c->stream>>>(P, K, S, chunk, x, part, nchunks);
+    }
+    CHECK_LAUNCH();
+    reduce_finish_k<<<(unsigned)CEIL_DIV(K, 128), 128, 0, c->stream>>>(K, nchunks, part, alpha, y, sy);
+    CHECK_LAUNCH();
+}
+
+/* ---- the general case: several kept dimensions ---- */
 typedef struct {
-    int nk, nr;             /* kept and reduced dims */
+    int nk, nr;
     int kshape[4], rshape[4];
-    int64_t kx[4], ky[4];   /* kept dims: strides in x and in y */
-    int64_t rx[4];          /* reduced dims: strides in x */
+    int64_t kx[4], ky[4], rx[4];
     int64_t nred;
 } ReducePlan;
 
@@ -25,40 +97,42 @@ __device__ __forceinline__ void decode(int64_t i, int nd, const int *shape, cons
     if (ob) *ob = b;
 }
 
-/* one block per output element */
-__global__ void reduce_block_k(ReducePlan p, const float *x, float alpha, float *y)
+__global__ void reduce_general_k(ReducePlan p, int64_t nout, const float *x, float alpha, float *y)
 {
-    int64_t xo, yo;
-    decode(blockIdx.x, p.nk, p.kshape, p.kx, p.ky, &xo, &yo);
-    double s = 0.0;
-    for (int64_t r = threadIdx.x; r < p.nred; r += blockDim.x) {
-        int64_t ro;
-        decode(r, p.nr, p.rshape, p.rx, NULL, &ro, NULL);
-        s += x[xo + ro];
-    }
-    s = block_sum_d(s);
-    if (threadIdx.x == 0) y[yo] += alpha * (float)s;
-}
-
-/* one thread per output element (short reductions) */
-__global__ void reduce_thread_k(ReducePlan p, int64_t nout, const float *x, float alpha, float *y)
-{
-    for (int64_t e = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; e < nout; e += (int64_t)gridDim.x * blockDim.x) {
+    for (int64_t e = blockIdx.x; e < nout; e += gridDim.x) {
         int64_t xo, yo;
         decode(e, p.nk, p.kshape, p.kx, p.ky, &xo, &yo);
         double s = 0.0;
-        for (int64_t r = 0; r < p.nred; r++) {
+        for (int64_t r = threadIdx.x; r < p.nred; r += blockDim.x) {
             int64_t ro;
             decode(r, p.nr, p.rshape, p.rx, NULL, &ro, NULL);
             s += x[xo + ro];
         }
-        y[yo] += alpha * (float)s;
+        s = block_sum_d(s);
+        if (threadIdx.x == 0) y[yo] += alpha * (float)s;
     }
 }
 
-enum { SUM_BLOCKS_MAX = 1024, SUM_CHUNK = 4096 };
+/* kept dimensions all before the reduced ones: each output reduces one contiguous row */
+__global__ void reduce_rows_k(int64_t nout, int64_t len, const float *x, float alpha, float *y, ReducePlan p)
+{
+    for (int64_t e = blockIdx.x; e < nout; e += gridDim.x) {
+        const float *row = x + e * len;
+        double s = 0.0;
+        for (int64_t r = threadIdx.x; r < len; r += blockDim.x) s += row[r];
+        s = block_sum_d(s);
+        if (threadIdx.x == 0) {
+            int64_t yo = 0, rem = e;
+            for (int d = p.nk - 1; d >= 0; d--) {
+                yo += (rem % p.kshape[d]) * p.ky[d];
+                rem /= p.kshape[d];
+            }
+            y[yo] += alpha * (float)s;
+        }
+    }
+}
 
-/* block b sums the fixed chunk [b*chunk, (b+1)*chunk) */
+/* ---- whole sums ---- */
 __global__ void sum_partial_k(int64_t n, int64_t chunk, const float *x, int square, double *part)
 {
     int64_t lo = blockIdx.x * chunk, hi = lo + chunk < n ? lo + chunk : n;
@@ -124,9 +198,11 @@ void cuda_reduce_to(BackendCtx *c, const int shape[4], const float *x, float alp
     p.nk = p.nr = 0;
     p.nred = 1;
     int64_t nout = 1;
+    int kept_dim = -1;
     for (int d = 0; d < 4; d++) {
         if (shape[d] == 1) continue;
         if (sy[d] != 0) {
+            kept_dim = d;
             p.kshape[p.nk] = shape[d];
             p.kx[p.nk] = sx[d];
             p.ky[p.nk++] = sy[d];
@@ -143,11 +219,24 @@ void cuda_reduce_to(BackendCtx *c, const int shape[4], const float *x, float alp
         CHECK_LAUNCH();
         return;
     }
-    if (p.nred >= 256 && nout <= (int64_t)1 << 31) {
-        reduce_block_k<<<(unsigned)nout, CUDA_THREADS, 0, c->stream>>>(p, x, alpha, y);
-    } else {
-        reduce_thread_k<<<cuda_blocks(nout), CUDA_THREADS, 0, c->stream>>>(p, nout, x, alpha, y);
+    if (p.nk == 1) { /* one kept dimension: x as (P, K, S) */
+        int64_t P = 1, S = 1;
+        for (int d = 0; d < kept_dim; d++) P *= shape[d];
+        for (int d = kept_dim + 1; d < 4; d++) S *= shape[d];
+        reduce_channels(c, P, shape[kept_dim], S, x, alpha, y, sy[kept_dim]);
+        return;
     }
+    const int64_t blocks = nout < 65535 * 16 ? nout : 65535 * 16;
+    int last_kept = -1, first_red = 4;
+    for (int d = 0; d < 4; d++) {
+        if (shape[d] == 1) continue;
+        if (sy[d] != 0) last_kept = d;
+        else if (d < first_red) first_red = d;
+    }
+    if (last_kept < first_red) /* x is (nout, nred) row-major */
+        reduce_rows_k<<<(unsigned)blocks, CUDA_THREADS, 0, c->stream>>>(nout, p.nred, x, alpha, y, p);
+    else
+        reduce_general_k<<<(unsigned)blocks, CUDA_THREADS, 0, c->stream>>>(p, nout, x, alpha, y);
     CHECK_LAUNCH();
 }
 

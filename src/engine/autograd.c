@@ -9,6 +9,12 @@
 TapeRec *ag_record(Ctx *c, const char *op, BackwardFn fn, Tensor *out, Tensor *const *ins, int nin)
 {
     ENG_ASSERT(nin <= TAPE_MAX_IN, "%s: %d inputs recorded (at most %d)", op, nin, TAPE_MAX_IN);
+    if (c->profile) { /* the op's forward ran since the previous op ended */
+        c->be->sync(c->bc);
+        double t = profile_now();
+        profile_add(c->profile, op, 0, t - c->profile->mark);
+        c->profile->mark = t;
+    }
     int need = 0;
     if (!c->no_grad)
         for (int i = 0; i < nin; i++)
@@ -47,7 +53,14 @@ static void run_tape(Ctx *c)
     for (int i = c->tape_len - 1; i >= 0; i--) {
         TapeRec *r = &c->tape[i];
         if (!has_grad(r->out)) continue; /* nothing flowed into this op's output */
+        double t0 = c->profile ? profile_now() : 0.0;
         r->backward(c, r);
+        if (c->profile) {
+            c->be->sync(c->bc);
+            double t = profile_now();
+            profile_add(c->profile, r->op, 1, t - t0);
+            c->profile->mark = t;
+        }
         /* every consumer of the output ran before its producer: its gradient is spent */
         if (r->out->grad_pooled) {
             pool_put(&c->grads, r->out->grad);

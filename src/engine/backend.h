@@ -37,6 +37,11 @@ typedef struct {
     int count_pad; /* average pooling divides by the whole window (PyTorch's default) */
 } PoolGeom;
 
+/* Math modes a preset may ask for (never tests): TF32 lets the GPU's matrix units round
+ * float32 inputs to 10-bit mantissas; FAST allows algorithms whose results vary from run to
+ * run (atomics in cuDNN's backward passes). */
+enum { BACKEND_MATH_TF32 = 1u, BACKEND_MATH_NONDETERMINISTIC = 2u };
+
 typedef enum { UNARY_RELU, UNARY_SILU, UNARY_GELU, UNARY_TANH, UNARY_SIGMOID, UNARY_COUNT } UnaryKind;
 typedef enum { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_COUNT } BinaryKind;
 
@@ -48,9 +53,9 @@ typedef struct Backend {
     BackendCtx *(*create)(int threads); /* NULL when the device is absent */
     void (*destroy)(BackendCtx *);
     void (*set_threads)(BackendCtx *, int threads);
-    /* allow the matrix units' reduced-precision float32 mode (TF32): only when a preset asks,
-     * never in tests; backends without such a mode ignore it */
-    void (*set_tf32)(BackendCtx *, int allow);
+    /* BACKEND_MATH_* flags; all off by default and in tests; backends without such modes
+     * ignore them */
+    void (*set_math)(BackendCtx *, unsigned flags);
     void *(*alloc)(BackendCtx *, size_t bytes);
     void (*release)(BackendCtx *, void *p);
     void (*zero)(BackendCtx *, void *p, size_t bytes);

@@ -4,7 +4,9 @@
  * the same invocation. Asserts nothing about time.
  *
  *   bench_unet [--device cpu|cuda] [--config paper|cpu] [--batch B]... [--reps R]
- *              [--tf32] [--threads N] [--no-peer]
+ *              [--tf32] [--nondeterministic] [--threads N] [--no-peer] [--profile]
+ * --nondeterministic lets cuDNN use algorithms with atomics (PyTorch's default);
+ * the peer then runs with torch.backends.cudnn.deterministic = False too (it always does).
  * The peer's interpreter is $OCD_PEER_PYTHON (default python3). */
 #include "autograd.h"
 #include "models/unet.h"
@@ -45,12 +47,25 @@ typedef struct {
     size_t peak_bytes;
 } Timing;
 
-static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int reps, int tf32, int threads)
+static void print_profile(const Profile *p, int reps, double total)
+{
+    printf("\n  per-op time over %d fwd+bwd repetitions (synchronised after every op):\n", reps);
+    printf("  | %-18s | %9s | %6s | %9s | %6s | %6s |\n", "op", "fwd ms", "calls", "bwd ms", "calls", "share");
+    for (int i = 0; i < p->n && i < 24; i++) {
+        const ProfileRow *r = &p->rows[i];
+        printf("  | %-18s | %9.3f | %6lld | %9.3f | %6lld | %5.1f%% |\n", r->op, 1e3 * r->fwd_s / reps,
+               (long long)(r->fwd_n / reps), 1e3 * r->bwd_s / reps, (long long)(r->bwd_n / reps),
+               100.0 * (r->fwd_s + r->bwd_s) / total);
+    }
+}
+
+static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int reps, int tf32, int nondet,
+                       int threads, int profile)
 {
     Timing r = {0};
     Ctx *c = ctx_create(backend_find(device), threads, 1);
     if (!c) return r;
-    c->be->set_tf32(c->bc, tf32);
+    c->be->set_math(c->bc, (tf32 ? BACKEND_MATH_TF32 : 0u) | (nondet ? BACKEND_MATH_NONDETERMINISTIC : 0u));
     UNet *u = unet_create(c, cfg);
     ParamSet *ps = unet_params(u);
     const int R = cfg->resolution;
@@ -83,6 +98,21 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
         }
         qsort(t, (size_t)reps, sizeof *t, cmp_double);
         double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+        if (pass == 1 && profile) { /* separate, slower repetitions with a sync after every op */
+            ctx_profile(c, 1);
+            double t0 = now_s();
+            for (int i = 0; i < reps; i++) {
+                Tensor *xt = tensor_from_host(c, SHAPE(batch, 1, R, R), x), *tt = tensor_from_host(c, SHAPE(batch), ts);
+                params_zero_grad(ps);
+                ag_backward(c, op_mse_mean(c, unet_forward(c, u, xt, tt, NULL),
+                                           tensor_from_host(c, SHAPE(batch, 1, R, R), tgt)));
+                c->be->sync(c->bc);
+                ctx_step_end(c);
+            }
+            profile_sort(c->profile);
+            print_profile(c->profile, reps, now_s() - t0);
+            ctx_profile(c, 0);
+        }
         if (pass == 0)
             r.fwd = med;
         else
@@ -130,7 +160,7 @@ int main(int argc, char **argv)
 {
     blas_env_select(argv);
     const char *device = "cuda", *config = "paper";
-    int batches[8], nb = 0, reps = 10, tf32 = 0, threads = 2, peer = 1;
+    int batches[8], nb = 0, reps = 10, tf32 = 0, nondet = 0, threads = 2, peer = 1, profile = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--device") && i + 1 < argc)
             device = argv[++i];
@@ -146,9 +176,13 @@ int main(int argc, char **argv)
             tf32 = 1;
         else if (!strcmp(argv[i], "--no-peer"))
             peer = 0;
+        else if (!strcmp(argv[i], "--profile"))
+            profile = 1;
+        else if (!strcmp(argv[i], "--nondeterministic"))
+            nondet = 1;
         else {
             fprintf(stderr, "usage: bench_unet [--device cpu|cuda] [--config paper|cpu] [--batch B]... [--reps R] "
-                            "[--tf32] [--threads N] [--no-peer]\n");
+                            "[--tf32] [--nondeterministic] [--threads N] [--no-peer] [--profile]\n");
             return 2;
         }
     }
@@ -161,14 +195,15 @@ int main(int argc, char **argv)
     }
     be->destroy(probe);
     UNetConfig cfg = config_named(config);
-    printf("U-Net benchmark: %s config (ch %d, %d levels, %d res blocks, %dx%d), device %s, %s, median of %d\n\n",
+    printf("U-Net benchmark: %s config (ch %d, %d levels, %d res blocks, %dx%d), device %s, %s, %s, median of %d\n\n",
            config, cfg.ch, cfg.nlevels, cfg.num_res_blocks, cfg.resolution, cfg.resolution, device,
-           tf32 ? "TF32 allowed" : "float32 (no TF32)", reps);
+           tf32 ? "TF32 allowed" : "float32 (no TF32)",
+           nondet ? "non-deterministic cuDNN allowed" : "deterministic algorithms only (peer: PyTorch defaults)", reps);
     printf("| batch | ours fwd ms | torch fwd ms | fwd ratio | ours fwd+bwd ms | torch fwd+bwd ms | fwd+bwd ratio | ours peak MiB |\n");
     printf("|------:|------------:|-------------:|----------:|----------------:|-----------------:|--------------:|--------------:|\n");
     char version[64] = "-";
     for (int k = 0; k < nb; k++) {
-        Timing o = run_ours(device, &cfg, batches[k], reps, tf32, threads);
+        Timing o = run_ours(device, &cfg, batches[k], reps, tf32, nondet, threads, profile);
         double pf = 0, pb = 0;
         int have = peer && run_peer(device, config, batches[k], reps, tf32, threads, &pf, &pb, version, sizeof version);
         if (have)

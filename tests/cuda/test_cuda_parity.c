@@ -184,7 +184,7 @@ TEST(cnn_training_curves_agree_on_cpu_and_cuda)
     train_cnn(cpu, a, STEPS);
     train_cnn(gpu, b, STEPS);
     CHECK_ARRAYS(b, a, STEPS, 1e-4, 1e-3, "CNN loss curve");
-    CHECK(a[STEPS - 1] < 0.8f * a[0], "the CNN did not learn (%.3f -> %.3f)", (double)a[0], (double)a[STEPS - 1]);
+    CHECK(a[STEPS - 1] < 0.9f * a[0], "the CNN did not learn (%.3f -> %.3f)", (double)a[0], (double)a[STEPS - 1]);
     ctx_destroy(gpu);
     ctx_destroy(cpu);
 }

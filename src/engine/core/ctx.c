@@ -64,6 +64,7 @@ void ctx_destroy(Ctx *c)
     arena_destroy(&c->step);
     arena_destroy(&c->meta);
     free(c->tape);
+    free(c->profile);
     c->be->destroy(c->bc);
     free(c);
 }
@@ -81,6 +82,21 @@ void ctx_step_end(Ctx *c)
     arena_reset(&c->meta);
     c->tape_len = 0;
     c->backward_done = 0;
+}
+
+void ctx_profile(Ctx *c, int on)
+{
+    if (on && !c->profile) {
+        c->profile = calloc(1, sizeof *c->profile);
+        ENG_CHECK_ALLOC(c->profile);
+    }
+    if (on) {
+        c->be->sync(c->bc);
+        c->profile->mark = profile_now();
+    } else if (c->profile) {
+        free(c->profile);
+        c->profile = NULL;
+    }
 }
 
 void ctx_no_grad_begin(Ctx *c) { c->no_grad++; }

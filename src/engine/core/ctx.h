@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "core/arena.h"
 #include "core/pool.h"
+#include "core/profile.h"
 #include "core/tensor.h"
 
 #ifdef __cplusplus
@@ -31,6 +32,8 @@ struct Ctx {
     int no_grad;  /* depth of no_grad scopes */
     int training; /* dropout active, batchnorm uses batch statistics */
 
+    Profile *profile; /* per-op timing when not NULL (ctx_profile) */
+
     uint64_t seed;       /* Philox key */
     uint64_t rng_offset; /* next free counter */
 };
@@ -46,6 +49,9 @@ void ctx_step_end(Ctx *c);
 void ctx_no_grad_begin(Ctx *c);
 void ctx_no_grad_end(Ctx *c);
 void ctx_set_training(Ctx *c, int training);
+
+/* Starts (on) or stops (off) per-op timing; the rows stay readable in c->profile. */
+void ctx_profile(Ctx *c, int on);
 
 /* Reserves counters for n random numbers; returns the offset to draw them at. */
 uint64_t ctx_rng_take(Ctx *c, int64_t n);

@@ -41,10 +41,10 @@ static void cpu_set_threads(BackendCtx *c, int threads)
     cpu_apply_threads(c->threads);
 }
 
-static void cpu_set_tf32(BackendCtx *c, int allow)
+static void cpu_set_math(BackendCtx *c, unsigned flags)
 {
-    (void)c; /* the CPU has no reduced-precision float32 mode */
-    (void)allow;
+    (void)c; /* the CPU backend has neither mode: it is always float32 and deterministic */
+    (void)flags;
 }
 
 static float *grow(float **buf, size_t *cap, size_t floats)
@@ -101,7 +101,7 @@ static const Backend CPU_BACKEND = {
     .create = cpu_create,
     .destroy = cpu_destroy,
     .set_threads = cpu_set_threads,
-    .set_tf32 = cpu_set_tf32,
+    .set_math = cpu_set_math,
     .alloc = cpu_alloc,
     .release = cpu_release,
     .zero = cpu_zero,
