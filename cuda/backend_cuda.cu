@@ -28,7 +28,7 @@ static BackendCtx *cuda_create(int threads)
     CHECK_CUDNN(cudnnSetStream(c->dnn, c->stream));
     size_t free_b = 0, total_b = 0;
     CHECK_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    c->workspace_limit = free_b / 8 < ((size_t)1 << 30) ? free_b / 8 : ((size_t)1 << 30);
+    c->workspace_limit = free_b / 8 < ((size_t)4 << 30) ? free_b / 8 : ((size_t)4 << 30);
     CHECK_CUDA(cudaMalloc((void **)&c->result_dev, sizeof(double)));
     CHECK_CUDA(cudaMalloc((void **)&c->flag_dev, sizeof(int)));
     return c;

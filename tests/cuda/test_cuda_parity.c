@@ -140,8 +140,10 @@ TEST(philox_streams_are_bit_identical_on_cpu_and_cuda)
 }
 
 /* A LeNet-shaped CNN with dropout, trained with Adam on the same data: the loss curves of
- * the two devices must agree to 1e-3 relative over 50 steps (float32 differences grow
- * slowly through the optimiser; a wrong kernel diverges at once). */
+ * the two devices must track each other. Rounding differences (~1e-7 per op) are amplified
+ * by Adam, whose steps have size lr whatever the gradient's size, so the trajectories drift
+ * apart slowly (0.2% after 50 steps was seen on an H100): the first 10 steps must agree to
+ * 1e-4 relative, all 50 to 1e-2. A wrong kernel is off by far more from the first step. */
 static void train_cnn(Ctx *c, float *curve, int steps)
 {
     enum { N = 64, K = 10 };
@@ -183,7 +185,8 @@ TEST(cnn_training_curves_agree_on_cpu_and_cuda)
     Ctx *gpu = cuda_ctx(3), *cpu = ctx_create(backend_cpu(), 2, 3);
     train_cnn(cpu, a, STEPS);
     train_cnn(gpu, b, STEPS);
-    CHECK_ARRAYS(b, a, STEPS, 1e-4, 1e-3, "CNN loss curve");
+    CHECK_ARRAYS(b, a, 10, 1e-5, 1e-4, "CNN loss curve, first 10 steps");
+    CHECK_ARRAYS(b, a, STEPS, 1e-4, 1e-2, "CNN loss curve, 50 steps");
     CHECK(a[STEPS - 1] < 0.9f * a[0], "the CNN did not learn (%.3f -> %.3f)", (double)a[0], (double)a[STEPS - 1]);
     ctx_destroy(gpu);
     ctx_destroy(cpu);
