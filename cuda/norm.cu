@@ -59,15 +59,28 @@ __global__ void gn_stats_finish_k(GnGeom g, int ngroups, float eps, const double
     rstd[ng] = (float)(1.0 / sqrt((var > 0.0 ? var : 0.0) + eps));
 }
 
-__global__ void gn_apply_k(GnGeom g, int64_t n, const float *x, const float *gamma, const float *beta,
+/* grid (blocks per group, groups): the group comes from blockIdx.y, positions inside it in
+ * 32 bits (a group holds fewer than 2^31 elements: cpg * S) */
+__global__ void gn_apply_k(GnGeom g, int ngroups, const float *x, const float *gamma, const float *beta,
                            const float *mean, const float *rstd, float *y)
 {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const int64_t ng = i / g.len;
-        const int ch = (int)(ng % g.G) * g.cpg + (int)((i - ng * g.len) / g.S);
-        const float ga = gamma ? gamma[ch] : 1.0f, be = beta ? beta[ch] : 0.0f;
-        y[i] = (x[i] - mean[ng]) * rstd[ng] * ga + be;
+    for (int ng = blockIdx.y; ng < ngroups; ng += gridDim.y) {
+        const int c0 = (ng % g.G) * g.cpg, len = (int)g.len;
+        const float m = mean[ng], r = rstd[ng];
+        const float *xp = x + (int64_t)ng * len;
+        float *yp = y + (int64_t)ng * len;
+        for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < len; i += gridDim.x * blockDim.x) {
+            const int ch = c0 + i / g.S;
+            const float ga = gamma ? gamma[ch] : 1.0f, be = beta ? beta[ch] : 0.0f;
+            yp[i] = (xp[i] - m) * r * ga + be;
+        }
     }
+}
+
+static dim3 gn_grid(const GnGeom *g, int ngroups)
+{
+    int64_t per = CEIL_DIV(g->len, (int64_t)CUDA_THREADS * 4);
+    return dim3((unsigned)(per < 1 ? 1 : per > 256 ? 256 : per), (unsigned)(ngroups < 65535 ? ngroups : 65535));
 }
 
 void cuda_groupnorm_fwd(BackendCtx *c, int N, int C, int S, int G, float eps, const float *x, const float *gamma,
@@ -80,8 +93,7 @@ void cuda_groupnorm_fwd(BackendCtx *c, int N, int C, int S, int G, float eps, co
     CHECK_LAUNCH();
     gn_stats_finish_k<<<(unsigned)CEIL_DIV(ngroups, 128), 128, 0, c->stream>>>(g, ngroups, eps, part, mean, rstd);
     CHECK_LAUNCH();
-    const int64_t n = (int64_t)N * C * S;
-    gn_apply_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(g, n, x, gamma, beta, mean, rstd, y);
+    gn_apply_k<<<gn_grid(&g, ngroups), CUDA_THREADS, 0, c->stream>>>(g, ngroups, x, gamma, beta, mean, rstd, y);
     CHECK_LAUNCH();
 }
 
@@ -121,15 +133,18 @@ __global__ void gn_bwd_finish_k(GnGeom g, int ngroups, const double *part, float
     mb[ng] = (float)(b / (double)g.len);
 }
 
-__global__ void gn_bwd_dx_k(GnGeom g, int64_t n, const float *x, const float *gamma, const float *mean,
+__global__ void gn_bwd_dx_k(GnGeom g, int ngroups, const float *x, const float *gamma, const float *mean,
                             const float *rstd, const float *ma, const float *mb, const float *dy, float *dx)
 {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const int64_t ng = i / g.len;
-        const int ch = (int)(ng % g.G) * g.cpg + (int)((i - ng * g.len) / g.S);
-        const float ga = gamma ? gamma[ch] : 1.0f, r = rstd[ng];
-        const float xh = (x[i] - mean[ng]) * r;
-        dx[i] += r * (dy[i] * ga - ma[ng] - xh * mb[ng]);
+    for (int ng = blockIdx.y; ng < ngroups; ng += gridDim.y) {
+        const int c0 = (ng % g.G) * g.cpg, len = (int)g.len;
+        const float m = mean[ng], r = rstd[ng], a = ma[ng], b = mb[ng];
+        const int64_t base = (int64_t)ng * len;
+        for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < len; i += gridDim.x * blockDim.x) {
+            const float ga = gamma ? gamma[c0 + i / g.S] : 1.0f;
+            const float xh = (x[base + i] - m) * r;
+            dx[base + i] += r * (dy[base + i] * ga - a - xh * b);
+        }
     }
 }
 
@@ -182,8 +197,8 @@ void cuda_groupnorm_bwd(BackendCtx *c, int N, int C, int S, int G, const float *
         CHECK_LAUNCH();
         gn_bwd_finish_k<<<(unsigned)CEIL_DIV(ngroups, 128), 128, 0, c->stream>>>(g, ngroups, part, ma, mb);
         CHECK_LAUNCH();
-        const int64_t n = (int64_t)N * C * S;
-        gn_bwd_dx_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(g, n, x, gamma, mean, rstd, ma, mb, dy, dx);
+        gn_bwd_dx_k<<<gn_grid(&g, ngroups), CUDA_THREADS, 0, c->stream>>>(g, ngroups, x, gamma, mean, rstd, ma, mb, dy,
+                                                                          dx);
         CHECK_LAUNCH();
     }
     if (dgamma || dbeta) {

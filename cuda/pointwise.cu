@@ -44,10 +44,74 @@ __global__ void unary_bwd_k(int kind, int64_t n, const float *__restrict__ x, co
     }
 }
 
+/* float4 variants: four elements per thread with 16-byte loads, used when every pointer is
+ * 16-byte aligned and n is a multiple of 4 (our buffers are 64-byte aligned) */
+static int vec4_ok(int64_t n, const void *a, const void *b, const void *c, const void *d)
+{
+    const void *ps[4] = {a, b, c, d};
+    if (n % 4) return 0;
+    for (int i = 0; i < 4; i++)
+        if (ps[i] && ((uintptr_t)ps[i] & 15)) return 0;
+    return 1;
+}
+
+__device__ __forceinline__ float unary_f(int kind, float v)
+{
+    switch (kind) {
+    case UNARY_RELU: return v > 0.0f ? v : 0.0f;
+    case UNARY_SILU: return v * sigmoid_f(v);
+    case UNARY_GELU: return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+    case UNARY_TANH: return tanhf(v);
+    default: return sigmoid_f(v);
+    }
+}
+
+__device__ __forceinline__ float unary_d(int kind, float x, float y, float g)
+{
+    switch (kind) {
+    case UNARY_RELU: return x > 0.0f ? g : 0.0f;
+    case UNARY_SILU: {
+        float s = sigmoid_f(x);
+        return g * s * (1.0f + x * (1.0f - s));
+    }
+    case UNARY_GELU: {
+        float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
+        return g * (cdf + x * 0.39894228040143268f * expf(-0.5f * x * x));
+    }
+    case UNARY_TANH: return g * (1.0f - y * y);
+    default: return g * y * (1.0f - y);
+    }
+}
+
+__global__ void unary_fwd4_k(int kind, int64_t n4, const float4 *__restrict__ x, float4 *__restrict__ y)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n4; i += (int64_t)gridDim.x * blockDim.x) {
+        float4 v = x[i];
+        y[i] = make_float4(unary_f(kind, v.x), unary_f(kind, v.y), unary_f(kind, v.z), unary_f(kind, v.w));
+    }
+}
+
+__global__ void unary_bwd4_k(int kind, int64_t n4, const float4 *__restrict__ x, const float4 *__restrict__ y,
+                             const float4 *__restrict__ dy, float4 *__restrict__ dx)
+{
+    const float4 zero = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n4; i += (int64_t)gridDim.x * blockDim.x) {
+        float4 a = x ? x[i] : zero, b = y ? y[i] : zero, g = dy[i], d = dx[i];
+        d.x += unary_d(kind, a.x, b.x, g.x);
+        d.y += unary_d(kind, a.y, b.y, g.y);
+        d.z += unary_d(kind, a.z, b.z, g.z);
+        d.w += unary_d(kind, a.w, b.w, g.w);
+        dx[i] = d;
+    }
+}
+
 void cuda_unary_fwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, float *y)
 {
     if (n <= 0) return;
-    unary_fwd_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, n, x, y);
+    if (vec4_ok(n, x, y, NULL, NULL))
+        unary_fwd4_k<<<cuda_blocks(n / 4), CUDA_THREADS, 0, c->stream>>>((int)k, n / 4, (const float4 *)x, (float4 *)y);
+    else
+        unary_fwd_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, n, x, y);
     CHECK_LAUNCH();
 }
 
@@ -55,7 +119,15 @@ void cuda_unary_bwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, const
                     float *dx)
 {
     if (n <= 0) return;
-    unary_bwd_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, n, x, y, dy, dx);
+    /* tanh and sigmoid need only y, the others only x: skip the unused stream */
+    const float *xs = (k == UNARY_TANH || k == UNARY_SIGMOID) ? NULL : x;
+    const float *ys = (k == UNARY_TANH || k == UNARY_SIGMOID) ? y : NULL;
+    if (vec4_ok(n, xs ? xs : ys, dy, dx, NULL))
+        unary_bwd4_k<<<cuda_blocks(n / 4), CUDA_THREADS, 0, c->stream>>>((int)k, n / 4, (const float4 *)xs,
+                                                                        (const float4 *)ys, (const float4 *)dy,
+                                                                        (float4 *)dx);
+    else
+        unary_bwd_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, n, x, y, dy, dx);
     CHECK_LAUNCH();
 }
 
@@ -122,11 +194,62 @@ static int fits32(int64_t n, const int shape[4], const int64_t s0[4], const int6
     return n < lim && reach(shape, s0) < lim && reach(shape, s1) < lim;
 }
 
+__device__ __forceinline__ float binop(int kind, float a, float b)
+{
+    return kind == BINARY_ADD ? a + b : kind == BINARY_SUB ? a - b : a * b;
+}
+
+/* a, b, y contiguous and of one shape */
+__global__ void binary_same4_k(int kind, int64_t n4, const float4 *a, const float4 *b, float4 *y)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n4; i += (int64_t)gridDim.x * blockDim.x) {
+        float4 u = a[i], v = b[i];
+        y[i] = make_float4(binop(kind, u.x, v.x), binop(kind, u.y, v.y), binop(kind, u.z, v.z), binop(kind, u.w, v.w));
+    }
+}
+
+/* a contiguous; b constant along each row of `row` elements (a per-channel bias or embedding):
+ * b's value for row r sits at offset bro[r] computed from the row's outer index */
+__global__ void binary_rows4_k(int kind, int rows, int row4, int outer1, int64_t sb0, int64_t sb1, const float4 *a,
+                               const float *b, float4 *y)
+{
+    const int r = blockIdx.y;
+    const float bv = b[(r / outer1) * sb0 + (r % outer1) * sb1];
+    const int64_t base = (int64_t)r * row4;
+    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < row4; j += gridDim.x * blockDim.x) {
+        float4 u = a[base + j];
+        y[base + j] = make_float4(binop(kind, u.x, bv), binop(kind, u.y, bv), binop(kind, u.z, bv), binop(kind, u.w, bv));
+    }
+    (void)rows;
+}
+
 void cuda_binary_fwd(BackendCtx *c, BinaryKind k, const int shape[4], const float *a, const int64_t sa[4],
                      const float *b, const int64_t sb[4], float *y)
 {
     const int64_t n = (int64_t)shape[0] * shape[1] * shape[2] * shape[3];
     if (n <= 0) return;
+    const int64_t contig[4] = {(int64_t)shape[1] * shape[2] * shape[3], (int64_t)shape[2] * shape[3], shape[3], 1};
+    int a_contig = 1, b_contig = 1;
+    for (int d = 0; d < 4; d++) {
+        if (shape[d] == 1) continue;
+        a_contig &= sa[d] == contig[d];
+        b_contig &= sb[d] == contig[d];
+    }
+    if (a_contig && b_contig && vec4_ok(n, a, b, y, NULL)) {
+        binary_same4_k<<<cuda_blocks(n / 4), CUDA_THREADS, 0, c->stream>>>((int)k, n / 4, (const float4 *)a,
+                                                                          (const float4 *)b, (float4 *)y);
+        CHECK_LAUNCH();
+        return;
+    }
+    const int64_t row = (int64_t)shape[2] * shape[3], rows = (int64_t)shape[0] * shape[1];
+    if (a_contig && sb[2] == 0 && sb[3] == 0 && row % 4 == 0 && rows <= 65535 && vec4_ok(n, a, y, NULL, NULL)) {
+        const int row4 = (int)(row / 4);
+        dim3 grid((unsigned)(CEIL_DIV(row4, CUDA_THREADS) < 64 ? CEIL_DIV(row4, CUDA_THREADS) : 64), (unsigned)rows);
+        binary_rows4_k<<<grid, CUDA_THREADS, 0, c->stream>>>((int)k, (int)rows, row4, shape[1], sb[0], sb[1],
+                                                             (const float4 *)a, b, (float4 *)y);
+        CHECK_LAUNCH();
+        return;
+    }
     if (fits32(n, shape, sa, sb))
         binary_k<int><<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>((int)k, (int)n, pack<int>(shape, sa, sb), a, b, y);
     else
@@ -168,9 +291,21 @@ __global__ void axpby_k(int64_t n, float alpha, const float *x, float beta, floa
         y[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
 }
 
+__global__ void axpby4_k(int64_t n4, float alpha, const float4 *x, float beta, float4 *y)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n4; i += (int64_t)gridDim.x * blockDim.x) {
+        float4 u = x[i], v = beta == 0.0f ? make_float4(0.0f, 0.0f, 0.0f, 0.0f) : y[i];
+        y[i] = make_float4(alpha * u.x + beta * v.x, alpha * u.y + beta * v.y, alpha * u.z + beta * v.z,
+                           alpha * u.w + beta * v.w);
+    }
+}
+
 void cuda_axpby(BackendCtx *c, int64_t n, float alpha, const float *x, float beta, float *y)
 {
     if (n <= 0) return;
-    axpby_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(n, alpha, x, beta, y);
+    if (vec4_ok(n, x, y, NULL, NULL))
+        axpby4_k<<<cuda_blocks(n / 4), CUDA_THREADS, 0, c->stream>>>(n / 4, alpha, (const float4 *)x, beta, (float4 *)y);
+    else
+        axpby_k<<<cuda_blocks(n), CUDA_THREADS, 0, c->stream>>>(n, alpha, x, beta, y);
     CHECK_LAUNCH();
 }
