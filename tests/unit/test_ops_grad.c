@@ -11,7 +11,24 @@
 #include "gradcheck.h"
 #include "harness.h"
 
+#include <string.h>
+
 static const GradTol TOL = {.h = 1e-2, .atol = 2e-4, .rtol = 1e-2, .max_elems = 120, .corrupt = 0.0};
+
+/* Cases with many outputs: the loss sums n_out float32 values, whose rounding noise
+ * (~sqrt(n_out) * 6e-8) divided by 2h exceeds atol at h = 0.01 when n_out ~ 65536. A larger
+ * step brings the noise back down; these ops are smooth and each output depends on one
+ * input through 1/(group size), so the truncation error h^2 f''' stays below 1e-6. */
+static double step_for(const OpCase *oc, double h)
+{
+    static const struct {
+        const char *name;
+        double h;
+    } wide[] = {{"group_norm_large", 0.1}, {"add_channel_bcast_large", 0.1}, {"sub_rows_large", 0.1}};
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (strcmp(oc->name, wide[i].name) == 0) return wide[i].h;
+    return h;
+}
 
 static int has_grad_input(const OpCase *oc)
 {
@@ -28,7 +45,9 @@ static void check_all(int threads, uint64_t seed0, GradTol tol)
         const OpCase *oc = &OP_CASES[i];
         if (!has_grad_input(oc)) continue;
         char why[256];
-        int bad = gradcheck_case(c, oc, seed0 + (uint64_t)i, tol, why, sizeof why);
+        GradTol t = tol;
+        t.h = step_for(oc, tol.h);
+        int bad = gradcheck_case(c, oc, seed0 + (uint64_t)i, t, why, sizeof why);
         CHECK(bad == 0, "%s", why);
         checked++;
     }
@@ -58,7 +77,9 @@ TEST(gradcheck_flags_a_five_percent_error_in_every_case)
         const OpCase *oc = &OP_CASES[i];
         if (!has_grad_input(oc)) continue;
         char why[256];
-        CHECK(gradcheck_case(c, oc, 5 + (uint64_t)i, t, why, sizeof why) > 0, "%s: a 5%% error went unnoticed",
+        GradTol tc = t;
+        tc.h = step_for(oc, t.h);
+        CHECK(gradcheck_case(c, oc, 5 + (uint64_t)i, tc, why, sizeof why) > 0, "%s: a 5%% error went unnoticed",
               oc->name);
     }
     ctx_destroy(c);
