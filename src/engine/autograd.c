@@ -97,6 +97,10 @@ void ag_backward_seeded(Ctx *c, Tensor *out, const Tensor *seed)
     check_backward(c, out, "ag_backward_seeded");
     ENG_ASSERT(seed->numel == out->numel, "ag_backward_seeded: seed %s does not match output %s",
                tensor_shape_str(seed, &s), tensor_shape_str(out, &t));
-    c->be->copy(c->bc, tensor_grad(c, out), seed->data, (size_t)out->numel * sizeof(float));
+    /* the seed lives until the step ends: the output's gradient can simply be it */
+    if (!out->grad && !out->view_of && !out->is_param)
+        out->grad = seed->data;
+    else
+        c->be->axpby(c->bc, out->numel, 1.0f, seed->data, 1.0f, tensor_grad(c, out));
     run_tape(c);
 }

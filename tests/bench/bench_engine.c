@@ -72,7 +72,7 @@ typedef struct {
     ParamSet *ps;
     Optimizer *opt;
     Tensor *p[10];
-    float *x, *y, *gy;
+    float *x, *y, *gy; /* inputs in the context's device memory, made once (as the peer's) */
     const Work *w;
 } Bench;
 
@@ -80,10 +80,10 @@ static void rep_linear(Bench *b)
 {
     const Work *w = b->w;
     Ctx *c = b->c;
-    Tensor *x = tensor_from_host(c, SHAPE(w->n, w->in), b->x);
+    Tensor *x = tensor_wrap(c, SHAPE(w->n, w->in), b->x);
     x->requires_grad = 1;
     Tensor *y = op_linear(c, x, b->p[0], b->p[1]);
-    ag_backward_seeded(c, y, tensor_from_host(c, SHAPE(w->n, w->out), b->gy));
+    ag_backward_seeded(c, y, tensor_wrap(c, SHAPE(w->n, w->out), b->gy));
     ctx_step_end(c);
 }
 
@@ -92,10 +92,10 @@ static void rep_conv(Bench *b)
     const Work *w = b->w;
     Ctx *c = b->c;
     int oh = w->h + 2 * w->pad - w->k + 1;
-    Tensor *x = tensor_from_host(c, SHAPE(w->n, w->c, w->h, w->h), b->x);
+    Tensor *x = tensor_wrap(c, SHAPE(w->n, w->c, w->h, w->h), b->x);
     x->requires_grad = (uint8_t)w->dgrad;
     Tensor *y = op_conv2d(c, x, b->p[0], b->p[1], 1, w->pad);
-    ag_backward_seeded(c, y, tensor_from_host(c, SHAPE(w->n, w->o, oh, oh), b->gy));
+    ag_backward_seeded(c, y, tensor_wrap(c, SHAPE(w->n, w->o, oh, oh), b->gy));
     ctx_step_end(c);
 }
 
@@ -104,7 +104,7 @@ static void rep_lenet(Bench *b)
     const int n = b->w->n;
     Ctx *c = b->c;
     Tensor **p = b->p;
-    Tensor *x = tensor_from_host(c, SHAPE(n, 1, 28, 28), b->x), *y = tensor_from_host(c, SHAPE(n), b->y);
+    Tensor *x = tensor_wrap(c, SHAPE(n, 1, 28, 28), b->x), *y = tensor_wrap(c, SHAPE(n), b->y);
     Tensor *h = op_maxpool2d(c, op_relu(c, op_conv2d(c, x, p[0], p[1], 1, 2)), 2, 2, 0);
     h = op_maxpool2d(c, op_relu(c, op_conv2d(c, h, p[2], p[3], 1, 0)), 2, 2, 0);
     h = op_reshape(c, op_relu(c, op_conv2d(c, h, p[4], p[5], 1, 0)), SHAPE(n, 120));
@@ -152,12 +152,15 @@ static double run_ours(const Work *w, int threads, int reps)
     params_finalize(b.ps);
     for (int i = 0; i < b.ps->count; i += 2) init_torch_default(c, b.ps->params[i], b.ps->params[i + 1]);
     b.opt = optim_create(b.ps, optim_defaults(OPT_ADAM, 1e-3f));
-    b.x = malloc(sizeof(float) * nx);
-    b.gy = malloc(sizeof(float) * (ngy ? ngy : 1));
-    b.y = malloc(sizeof(float) * (size_t)w->n);
+    b.x = c->be->alloc(c->bc, sizeof(float) * nx);
+    b.gy = c->be->alloc(c->bc, sizeof(float) * (ngy ? ngy : 1));
+    b.y = c->be->alloc(c->bc, sizeof(float) * (size_t)w->n);
     c->be->rng_normal(c->bc, (int64_t)nx, 3, 0, 0, 1, b.x);
     if (ngy) c->be->rng_normal(c->bc, (int64_t)ngy, 3, 1u << 30, 0, 1, b.gy);
-    for (int i = 0; i < w->n; i++) b.y[i] = (float)(i % 10);
+    float *labels = malloc(sizeof(float) * (size_t)w->n);
+    for (int i = 0; i < w->n; i++) labels[i] = (float)(i % 10);
+    c->be->upload(c->bc, b.y, labels, sizeof(float) * (size_t)w->n);
+    free(labels);
     for (int i = 0; i < 3; i++) rep(&b);
     double *t = malloc(sizeof(double) * (size_t)reps);
     for (int i = 0; i < reps; i++) {
@@ -168,9 +171,9 @@ static double run_ours(const Work *w, int threads, int reps)
     qsort(t, (size_t)reps, sizeof *t, cmp_double);
     double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
     free(t);
-    free(b.x);
-    free(b.gy);
-    free(b.y);
+    c->be->release(c->bc, b.x);
+    c->be->release(c->bc, b.gy);
+    c->be->release(c->bc, b.y);
     optim_destroy(b.opt);
     params_destroy(b.ps);
     ctx_destroy(c);

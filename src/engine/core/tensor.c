@@ -57,6 +57,13 @@ Tensor *tensor_new(Ctx *c, int ndim, const int *shape)
     return t;
 }
 
+Tensor *tensor_wrap(Ctx *c, int ndim, const int *shape, float *device_data)
+{
+    Tensor *t = tensor_header(c, ndim, shape);
+    t->data = device_data;
+    return t;
+}
+
 Tensor *tensor_zeros(Ctx *c, int ndim, const int *shape)
 {
     Tensor *t = tensor_new(c, ndim, shape);

@@ -50,6 +50,10 @@ Tensor *tensor_from_host(Ctx *c, int ndim, const int *shape, const float *host);
 Tensor *tensor_like(Ctx *c, const Tensor *t);
 Tensor *tensor_scalar(Ctx *c, float v);
 
+/* A step tensor over memory the caller owns on the context's device (no copy): data kept
+ * elsewhere, e.g. a dataset already in memory, or a benchmark's inputs. */
+Tensor *tensor_wrap(Ctx *c, int ndim, const int *shape, float *device_data);
+
 /* Copies between the host and a tensor's device memory. */
 void tensor_upload(Ctx *c, Tensor *t, const float *host);
 void tensor_download(Ctx *c, const Tensor *t, float *host);

@@ -8,6 +8,8 @@
  * a group's column matrix is (ckk, gn*ohw) with image i's columns at i*ohw. */
 #include "cpu/cpu_internal.h"
 
+#include "cpu/cpu_conv_direct.h"
+
 #include <omp.h>
 #include <string.h>
 
@@ -141,6 +143,10 @@ static void conv_fwd_group(BackendCtx *c, const ConvGeom *q, const ConvPlan *p, 
 
 void cpu_conv2d_fwd(BackendCtx *c, const ConvGeom *q, const float *x, const float *w, const float *b, float *y)
 {
+    if (cpu_conv_direct_suits(q)) {
+        cpu_conv_direct_fwd(c, q, x, w, b, y);
+        return;
+    }
     ConvPlan p = conv_plan(q);
     size_t colf = (size_t)(p.ckk * p.g * p.ohw), outf = (size_t)((int64_t)q->O * p.g * p.ohw);
     if (c->threads > 1 && p.ngroups >= c->threads) {
@@ -186,6 +192,10 @@ static void conv_bwd_data_group(BackendCtx *c, const ConvGeom *q, const ConvPlan
 
 void cpu_conv2d_bwd_data(BackendCtx *c, const ConvGeom *q, const float *dy, const float *w, float *dx)
 {
+    if (cpu_conv_direct_suits(q)) {
+        cpu_conv_direct_bwd_data(c, q, dy, w, dx);
+        return;
+    }
     ConvPlan p = conv_plan(q);
     size_t colf = (size_t)(p.ckk * p.g * p.ohw), outf = (size_t)((int64_t)q->O * p.g * p.ohw);
     if (c->threads > 1 && p.ngroups >= c->threads) {
@@ -236,6 +246,10 @@ static void conv_filter_lane(BackendCtx *c, const ConvGeom *q, const ConvPlan *p
 
 void cpu_conv2d_bwd_filter(BackendCtx *c, const ConvGeom *q, const float *dy, const float *x, float *dw)
 {
+    if (cpu_conv_direct_filter_suits(q)) {
+        cpu_conv_direct_bwd_filter(c, q, dy, x, dw);
+        return;
+    }
     ConvPlan p = conv_plan(q);
     size_t colf = (size_t)(p.ckk * p.g * p.ohw), outf = (size_t)((int64_t)q->O * p.g * p.ohw);
     int lanes = p.ngroups < CONV_FILTER_LANES ? p.ngroups : CONV_FILTER_LANES;

@@ -10,6 +10,18 @@ enum { SUM_CHUNK = 16384 };
 
 static float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+/* sum of x[0..n) in double with eight interleaved partial sums, combined in a fixed order:
+ * the same bits every time, without one long chain of dependent additions */
+static double sum_run(const float *x, int64_t n)
+{
+    double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) p[k] += x[i + k];
+    for (int k = 0; i < n; i++, k++) p[k] += x[i];
+    return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
 void cpu_unary_fwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, float *y)
 {
     const int par = n > CPU_PAR_MIN;
@@ -170,7 +182,7 @@ void cpu_reduce_to(BackendCtx *c, const int shape[4], const float *x, float alph
             for (int64_t i1 = lo[1]; i1 < hi[1]; i1++)
                 for (int64_t i2 = lo[2]; i2 < hi[2]; i2++) {
                     const float *xp = x + i0 * sx[0] + i1 * sx[1] + i2 * sx[2];
-                    for (int64_t i3 = lo[3]; i3 < hi[3]; i3++) s += xp[i3];
+                    s += sum_run(xp + lo[3], hi[3] - lo[3]);
                 }
         y[yo] += alpha * (float)s;
     }
@@ -227,7 +239,7 @@ static double chunked_sum(BackendCtx *c, int64_t n, const float *x, int square)
         if (square)
             for (int64_t i = i0; i < i1; i++) s += (double)x[i] * x[i];
         else
-            for (int64_t i = i0; i < i1; i++) s += x[i];
+            s = sum_run(x + i0, i1 - i0);
         part[k] = s;
     }
     double s = 0.0;
