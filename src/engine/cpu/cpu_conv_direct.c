@@ -417,15 +417,21 @@ void cpu_conv_direct_bwd_filter(BackendCtx *c, const ConvGeom *q, const float *d
         for (int n = 0; n < nimg; n++) {
             pad_image(&d, x + (n0 + n) * img_in, q->H, q->W, q->PH, xpad + (int64_t)n * d.C * d.plane);
             float *dst = dyf + n * dy_img;
+            const float *src = dy + (n0 + n) * img_out;
+            const int64_t ohw = (int64_t)d.OH * d.OW;
             memset(dst, 0, sizeof(float) * (size_t)dy_img);
-            for (int o = 0; o < d.O; o++) {
-                const float *src = dy + (n0 + n) * img_out + (int64_t)o * d.OH * d.OW;
+            if (cv) /* transpose: each position's channels written contiguously */
                 for (int oh = 0; oh < d.OH; oh++)
                     for (int ow = 0; ow < d.OW; ow++) {
-                        const int64_t qq = (int64_t)oh * d.Wp + ow;
-                        dst[cv ? qq * Op + o : (int64_t)o * Qv + qq] = src[(int64_t)oh * d.OW + ow];
+                        float *row = dst + ((int64_t)oh * d.Wp + ow) * Op;
+                        const float *col = src + (int64_t)oh * d.OW + ow;
+                        for (int o = 0; o < d.O; o++) row[o] = col[o * ohw];
                     }
-            }
+            else
+                for (int o = 0; o < d.O; o++)
+                    for (int oh = 0; oh < d.OH; oh++)
+                        memcpy(dst + (int64_t)o * Qv + (int64_t)oh * d.Wp, src + o * ohw + (int64_t)oh * d.OW,
+                               sizeof(float) * (size_t)d.OW);
         }
 #pragma omp parallel for schedule(static) num_threads(c->threads) if (c->threads > 1)
         for (int64_t job = 0; job < jobs; job++) {
