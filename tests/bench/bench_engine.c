@@ -13,6 +13,8 @@
 #include "ops/ops.h"
 #include "optim.h"
 
+#include "bench_util.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,19 +42,6 @@ static const Work WORK[] = {
     {"lenet_step", "lenet5 train step b128 (Adam)", 128, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 enum { NWORK = sizeof WORK / sizeof WORK[0] };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* flops of one repetition (forward + backward; LeNet: its convolutions and linears) */
 static double work_flops(const Work *w)
@@ -164,12 +153,11 @@ static double run_ours(const Work *w, int threads, int reps)
     for (int i = 0; i < 3; i++) rep(&b);
     double *t = malloc(sizeof(double) * (size_t)reps);
     for (int i = 0; i < reps; i++) {
-        double t0 = now_s();
+        double t0 = bench_now();
         rep(&b);
-        t[i] = now_s() - t0;
+        t[i] = bench_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+    double med = bench_median(t, reps);
     free(t);
     c->be->release(c->bc, b.x);
     c->be->release(c->bc, b.gy);

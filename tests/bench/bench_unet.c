@@ -14,24 +14,13 @@
 
 #include "../../src/cli/blas_env.h"
 
+#include "bench_util.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static UNetConfig config_named(const char *name)
 {
@@ -81,7 +70,7 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
         ctx_set_training(c, pass);
         for (int i = -3; i < reps; i++) { /* three warm-up repetitions (cuDNN plans, arena growth) */
             c->be->sync(c->bc);
-            double t0 = now_s();
+            double t0 = bench_now();
             Tensor *xt = tensor_from_host(c, SHAPE(batch, 1, R, R), x), *tt = tensor_from_host(c, SHAPE(batch), ts);
             if (pass == 0) {
                 ctx_no_grad_begin(c);
@@ -93,14 +82,13 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
                 ag_backward(c, loss);
             }
             c->be->sync(c->bc);
-            if (i >= 0) t[i] = now_s() - t0;
+            if (i >= 0) t[i] = bench_now() - t0;
             ctx_step_end(c);
         }
-        qsort(t, (size_t)reps, sizeof *t, cmp_double);
-        double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+        double med = bench_median(t, reps);
         if (pass == 1 && profile) { /* separate, slower repetitions with a sync after every op */
             ctx_profile(c, 1);
-            double t0 = now_s();
+            double t0 = bench_now();
             for (int i = 0; i < reps; i++) {
                 Tensor *xt = tensor_from_host(c, SHAPE(batch, 1, R, R), x), *tt = tensor_from_host(c, SHAPE(batch), ts);
                 params_zero_grad(ps);
@@ -110,7 +98,7 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
                 ctx_step_end(c);
             }
             profile_sort(c->profile);
-            print_profile(c->profile, reps, now_s() - t0);
+            print_profile(c->profile, reps, bench_now() - t0);
             ctx_profile(c, 0);
         }
         if (pass == 0)
