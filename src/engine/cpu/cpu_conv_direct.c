@@ -7,10 +7,12 @@
  *
  * Backward-data of a stride-1 convolution is the forward convolution of dy, padded by
  * K-1-P, with the weights rotated 180 degrees and in/out channels swapped: the same kernel.
- * Backward-filter walks the same layout: for a pair (block of output channels, input
- * channel) one vector accumulator per tap sums dy(q) * x(q + tap) over every position of
- * every image, then the lanes are added. 3x3 and 5x5 kernels have their own instances
- * (the tap count must be known to the compiler to keep the accumulators in registers).
+ * Backward-filter uses the same padded layout with dy transposed so that each position's
+ * output channels are contiguous: dy vectors over output channels times broadcast inputs
+ * accumulate straight into vectors of dW (the channel-vector form, below). With fewer than
+ * four input channels it falls back to per-tap accumulators over positions. 3x3 and 5x5
+ * kernels have their own instances (sizes known to the compiler keep the accumulators in
+ * registers); other sizes use im2col.
  *
  * Each output is computed by one tile in a fixed order, so results do not depend on the
  * thread count. Compiled with -ffp-contract=fast (multiply-adds fuse). */
