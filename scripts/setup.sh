@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh run [ARGS...]  install what is missing, build, start the workbench
 #   scripts/setup.sh test           install what is missing, build, run the tests (what CI runs)
-#   scripts/setup.sh asan           the unit tests again under AddressSanitizer + UBSan
+#   scripts/setup.sh asan           the unit tests again under AddressSanitizer + UBSan (AVX2 build)
 #   scripts/setup.sh bench          the engine benchmark beside PyTorch on this CPU
 #   scripts/setup.sh deps           only install the packages
 #
@@ -55,7 +55,9 @@ test)
     ;;
 asan)
     need_packages "${PACKAGES[@]}"
-    build "${BUILD}-asan" -DOCD_SANITIZE=ON -DOCD_WITH_CUDA=OFF
+    # built for AVX2 (x86-64-v3): the main build covers this machine's widest vectors, this
+    # one the kernels' AVX2 variants
+    build "${BUILD}-asan" -DOCD_SANITIZE=ON -DOCD_WITH_CUDA=OFF -DOCD_MARCH=x86-64-v3
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir "${BUILD}-asan" --output-on-failure -j "$JOBS" -L unit
     ;;
