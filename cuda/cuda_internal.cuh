@@ -142,6 +142,14 @@ void cuda_rng_normal(BackendCtx *, int64_t n, uint64_t seed, uint64_t offset, fl
 void cuda_dropout_mask(BackendCtx *, int64_t n, uint64_t seed, uint64_t offset, float p, float *y);
 void cuda_timestep_embed(BackendCtx *, int B, int dim, float max_period, const float *t, float *y);
 
+/* nerf.cu */
+void cuda_nerf_encode(BackendCtx *, int R, int S, int F, float near, float far, const float *rays, const float *u,
+                      float *z, float *enc);
+void cuda_nerf_composite_fwd(BackendCtx *, int R, int S, int white, const float *raw, const float *z, float *rgb,
+                             float *weights);
+void cuda_nerf_composite_bwd(BackendCtx *, int R, int S, int white, const float *raw, const float *z,
+                             const float *drgb, float *draw);
+
 /* optim.cu */
 void cuda_adam_step(BackendCtx *, int64_t n, float *p, const float *g, float *m, float *v, float lr, float beta1,
                     float beta2, float eps, float weight_decay, int decoupled, int64_t t);

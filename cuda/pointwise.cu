@@ -153,7 +153,7 @@ template <typename I> __global__ void binary_k(int kind, I n, Strides2T<I> st, c
 {
     for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < n; i += (I)gridDim.x * blockDim.x) {
         float va = a[offset4<I>(i, st.shape, st.s0)], vb = b[offset4<I>(i, st.shape, st.s1)];
-        y[i] = kind == BINARY_ADD ? va + vb : kind == BINARY_SUB ? va - vb : va * vb;
+        y[i] = kind == BINARY_ADD ? va + vb : kind == BINARY_SUB ? va - vb : kind == BINARY_MUL ? va * vb : va / vb;
     }
 }
 
@@ -196,7 +196,7 @@ static int fits32(int64_t n, const int shape[4], const int64_t s0[4], const int6
 
 __device__ __forceinline__ float binop(int kind, float a, float b)
 {
-    return kind == BINARY_ADD ? a + b : kind == BINARY_SUB ? a - b : a * b;
+    return kind == BINARY_ADD ? a + b : kind == BINARY_SUB ? a - b : kind == BINARY_MUL ? a * b : a / b;
 }
 
 /* a, b, y contiguous and of one shape */

@@ -16,7 +16,7 @@
     X(avgpool_bwd) X(upsample_fwd) X(upsample_bwd) X(groupnorm_fwd) X(groupnorm_bwd)                \
     X(batchnorm_fwd) X(batchnorm_bwd) X(unary_fwd) X(unary_bwd) X(binary_fwd) X(reduce_to)         \
     X(copy_strided) X(fill) X(axpby) X(sum) X(sumsq) X(all_finite) X(softmax_fwd) X(softmax_bwd)   \
-    X(xent_fwd) X(xent_bwd) X(mse_fwd) X(mse_bwd) X(timestep_embed) X(adam_step) X(sgd_step)      \
+    X(xent_fwd) X(xent_bwd) X(mse_fwd) X(mse_bwd) X(timestep_embed) X(nerf_encode) X(nerf_composite_fwd) X(nerf_composite_bwd) X(adam_step) X(sgd_step)      \
     X(ema_update)
 
 void backend_check_complete(const Backend *be)

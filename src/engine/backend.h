@@ -43,7 +43,7 @@ typedef struct {
 enum { BACKEND_MATH_TF32 = 1u, BACKEND_MATH_NONDETERMINISTIC = 2u };
 
 typedef enum { UNARY_RELU, UNARY_SILU, UNARY_GELU, UNARY_TANH, UNARY_SIGMOID, UNARY_COUNT } UnaryKind;
-typedef enum { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_COUNT } BinaryKind;
+typedef enum { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_COUNT } BinaryKind;
 
 typedef struct Backend {
     const char *name;
@@ -146,6 +146,19 @@ typedef struct Backend {
 
     /* sinusoidal embedding of t (B) -> y (B, dim): [sin(t f_k), cos(t f_k)], f_k = P^(-k/(dim/2-1))... */
     void (*timestep_embed)(BackendCtx *, int B, int dim, float max_period, const float *t, float *y);
+
+    /* ---- NeRF ----
+     * Samples and positional encoding: ray r (origin o, direction d; rays are (R, 6)), sample k:
+     * z = near + k (far-near)/(S-1) + u[r,k] (far-near)/S, p = o + z d,
+     * enc = [p, sin(2^0 p), cos(2^0 p), ..., sin(2^(F-1) p), cos(2^(F-1) p)]: (R*S, 3+6F) */
+    void (*nerf_encode)(BackendCtx *, int R, int S, int F, float near, float far, const float *rays, const float *u,
+                        float *z, float *enc);
+    /* volume rendering of raw (R, S, 4) (rgb logits, density) at depths z (R, S): rgb (R, 3)
+     * and the weights (R, S); the last interval is 1e10; white: composite over white */
+    void (*nerf_composite_fwd)(BackendCtx *, int R, int S, int white, const float *raw, const float *z, float *rgb,
+                               float *weights);
+    void (*nerf_composite_bwd)(BackendCtx *, int R, int S, int white, const float *raw, const float *z,
+                               const float *drgb, float *draw);
 
     /* ---- optimisers over flat buffers ---- */
     void (*adam_step)(BackendCtx *, int64_t n, float *p, const float *g, float *m, float *v, float lr,

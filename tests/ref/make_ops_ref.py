@@ -47,6 +47,19 @@ def timestep_embedding(t, dim):
     return torch.cat([torch.sin(a), torch.cos(a)], dim=1)
 
 
+def nerf_composite(raw, z, white):
+    # the authors' TinyNeRF rendering (OCD-SPEC §7): last interval 1e10, exclusive cumprod
+    R, S = z.shape
+    raw = raw.reshape(R, S, 4)
+    rgb, sigma = torch.sigmoid(raw[..., :3]), torch.relu(raw[..., 3])
+    dists = torch.cat([z[:, 1:] - z[:, :-1], torch.full((R, 1), 1e10, dtype=z.dtype)], -1)
+    alpha = 1.0 - torch.exp(-sigma * dists)
+    T = torch.cumprod(torch.cat([torch.ones(R, 1, dtype=z.dtype), 1.0 - alpha + 1e-10], -1), -1)[:, :-1]
+    w = alpha * T
+    out = (w[..., None] * rgb).sum(1)
+    return out + (1.0 - w.sum(1, keepdim=True)) if white else out
+
+
 def apply(op, xs, ip, fp):
     if op == "linear":
         return F.linear(*xs)
@@ -72,6 +85,12 @@ def apply(op, xs, ip, fp):
         return xs[0] - xs[1]
     if op == "mul":
         return xs[0] * xs[1]
+    if op == "div":
+        return xs[0] / xs[1]
+    if op == "sum_dim":
+        return xs[0].sum(dim=ip[0])
+    if op == "nerf_composite":
+        return nerf_composite(xs[0], xs[1], ip[0])
     if op == "scale":
         return xs[0] * fp[0]
     if op == "permute":
@@ -147,6 +166,12 @@ def cases():
     yield "sub_row_bcast", "sub", [(normal(4, 5), 1), (normal(5), 1)], [], []
     yield "mul_mid_bcast", "mul", [(normal(2, 3, 4), 1), (normal(2, 1, 4), 1)], [], []
     yield "scale", "scale", [(normal(3, 4), 1)], [], [2.5]
+    yield "div_bcast", "div", [(normal(3, 4, 5), 1), (var(4, 1), 1)], [], []
+    yield "sum_dim_middle", "sum_dim", [(normal(3, 4, 5), 1)], [1], []
+    depths = lambda r, s: (2.0 + np.cumsum(rng.uniform(0.05, 0.25, (r, s)), axis=1)).astype(np.float32)
+    away = lambda *s: (lambda a: a + np.where(a >= 0, 0.1, -0.1).astype(np.float32))(normal(*s))
+    yield "nerf_composite", "nerf_composite", [(away(40, 4), 1), (depths(5, 8), 0)], [0], []
+    yield "nerf_composite_white", "nerf_composite", [(away(24, 4), 1), (depths(4, 6), 0)], [1], []
     yield "permute_4d", "permute", [(normal(2, 3, 4, 5), 1)], [0, 2, 3, 1], []
     yield "concat_axis1", "concat", [(normal(2, 3, 4), 1), (normal(2, 2, 4), 1)], [1], []
     yield "pad_3d", "pad", [(normal(2, 3, 4), 1)], [0, 1, 2, 1, 0, 3], []

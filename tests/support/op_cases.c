@@ -47,6 +47,9 @@ const OpCase OP_CASES[] = {
     {"sub_rows_large", "sub", 2, {2, 1}, {{10000, 4}, {4}}, {0}, {0}, {1, 1}, {0}, {0}},
     {"add_row_bcast", "add", 2, {3, 3}, {{3, 5, 16}, {3, 5, 1}}, {0}, {0}, {1, 1}, {0}, {0}},
     {"scale", "scale", 1, {2}, {{3, 4}}, {0}, {0}, {1}, {0}, {2.5f}},
+    {"div_bcast", "div", 2, {3, 2}, {{3, 4, 5}, {4, 1}}, {0, IN_VAR}, {0}, {1, 1}, {0}, {0}},
+    {"sum_dim_middle", "sum_dim", 1, {3}, {{3, 4, 5}}, {0}, {0}, {1}, {1}, {0}},
+    {"sum_dim_last", "sum_dim", 1, {2}, {{6, 7}}, {0}, {0}, {1}, {1}, {0}},
     /* shape */
     {"permute_4d", "permute", 1, {4}, {{2, 3, 4, 5}}, {0}, {0}, {1}, {0, 2, 3, 1}, {0}},
     {"permute_3d", "permute", 1, {3}, {{3, 4, 5}}, {0}, {0}, {1}, {2, 0, 1}, {0}},
@@ -76,8 +79,13 @@ const OpCase OP_CASES[] = {
      {0, 0, 0, 0, IN_VAR}, {0}, {1, 1, 1, 0, 0}, {0}, {0.1f, 1e-5f}},
     /* attention */
     {"attention", "attention", 3, {3, 3, 3}, {{2, 3, 4}, {2, 5, 4}, {2, 5, 3}}, {0}, {0}, {1, 1, 1}, {0}, {0.5f}},
-    {"spatial_attention", "spatial_attention", 5, {4, 2, 1, 2, 1}, {{2, 4, 3, 3}, {12, 4}, {12}, {4, 4}, {4}}, {0},
-     {0}, {1, 1, 1, 1, 1}, {2}, {0}},
+    {"spatial_attention", "spatial_attention", 5, {4, 2, 1, 2, 1}, {{2, 4, 3, 3}, {12, 4}, {12}, {4, 4}, {4}},
+     {0, IN_SMALL, 0, IN_SMALL, 0}, {0}, {1, 1, 1, 1, 1}, {2}, {0}},
+    /* NeRF: volume rendering of (R*S, 4) raw outputs at sorted depths (R, S); white and not */
+    {"nerf_composite", "nerf_composite", 2, {2, 2}, {{5 * 8, 4}, {5, 8}}, {IN_AWAY0, IN_DEPTHS}, {0}, {1, 0}, {0}, {0}},
+    {"nerf_composite_white", "nerf_composite", 2, {2, 2}, {{4 * 6, 4}, {4, 6}}, {IN_AWAY0, IN_DEPTHS}, {0}, {1, 0},
+     {1}, {0}},
+    {"nerf_encode", "nerf_encode", 1, {2}, {{7, 6}}, {0}, {0}, {0}, {5, 3}, {2.0f, 6.0f}},
     /* randomness, embeddings */
     {"dropout", "dropout", 1, {2}, {{4, 5}}, {0}, {0}, {1}, {0}, {0.3f}},
     {"timestep_embedding", "timestep_embedding", 1, {1}, {{5}}, {IN_TIMES}, {1000}, {0}, {16}, {0}},
@@ -99,6 +107,9 @@ void op_case_draw(const OpCase *oc, uint64_t seed, float **host)
         }
         switch (oc->kind[i]) {
         case IN_NORMAL: break;
+        case IN_SMALL:
+            for (int64_t k = 0; k < n; k++) h[k] *= 0.5f;
+            break;
         case IN_AWAY0:
             for (int64_t k = 0; k < n; k++) h[k] += h[k] >= 0.0f ? 0.1f : -0.1f;
             break;
@@ -120,6 +131,14 @@ void op_case_draw(const OpCase *oc, uint64_t seed, float **host)
         case IN_VAR:
             for (int64_t k = 0; k < n; k++) h[k] = philox_uniform_at(seed, base + 9999, k, 0.5f, 1.5f);
             break;
+        case IN_DEPTHS: { /* rows of the last dimension: 2 + cumulative positive steps */
+            const int S = oc->shape[i][oc->ndim[i] - 1];
+            for (int64_t k = 0; k < n; k++) {
+                float step = philox_uniform_at(seed, base + 4242, k, 0.05f, 0.25f);
+                h[k] = (k % S == 0 ? 2.0f : h[k - 1]) + step;
+            }
+            break;
+        }
         }
     }
 }
@@ -143,6 +162,15 @@ Tensor *op_case_apply(Ctx *c, const char *op, Tensor **in, int nin, const int *i
     if (streq(op, "add")) return op_add(c, in[0], in[1]);
     if (streq(op, "sub")) return op_sub(c, in[0], in[1]);
     if (streq(op, "mul")) return op_mul(c, in[0], in[1]);
+    if (streq(op, "div")) return op_div(c, in[0], in[1]);
+    if (streq(op, "sum_dim")) return op_sum_dim(c, in[0], ip[0]);
+    if (streq(op, "nerf_composite")) return op_nerf_composite(c, in[0], in[1], ip[0], NULL);
+    if (streq(op, "nerf_encode")) { /* ip: samples, frequencies; fp: near, far; the depths come too */
+        Tensor *z;
+        Tensor *enc = op_nerf_encode(c, in[0], ip[0], ip[1], fp[0], fp[1], &z);
+        Tensor *pair[2] = {op_reshape(c, enc, SHAPE((int)enc->numel)), op_reshape(c, z, SHAPE((int)z->numel))};
+        return op_concat(c, pair, 2, 0);
+    }
     if (streq(op, "scale")) return op_scale(c, in[0], fp[0]);
     if (streq(op, "permute")) return op_permute(c, in[0], ip);
     if (streq(op, "concat")) return op_concat(c, in, nin, ip[0]);

@@ -17,7 +17,11 @@
  *   layer_norm: x, gamma, beta; fp = eps            batch_norm: x, gamma, beta, mean, var; ip = training;
  *                                                                fp = momentum, eps
  *   attention: q, k, v; fp = scale                  spatial_attention: x, wqkv, bqkv, wo, bo; ip = heads
- *   dropout: x; fp = p                              timestep_embedding: t; ip = dim */
+ *   dropout: x; fp = p                              timestep_embedding: t; ip = dim
+ *   div: a, b (broadcast)                           sum_dim: x; ip = dim
+ *   nerf_composite: raw (R*S, 4), z (R, S); ip = white
+ *   nerf_encode: rays (R, 6); ip = samples, freqs; fp = near, far (output: encoding then depths,
+ *                flattened; the jitter is drawn from the context's stream at offset 4242) */
 #ifndef OCD_TEST_OP_CASES_H
 #define OCD_TEST_OP_CASES_H
 
@@ -33,6 +37,10 @@ typedef enum {
     IN_LABELS,   /* class indices in [0, param) */
     IN_TIMES,    /* integer timesteps in [0, param) */
     IN_VAR,      /* positive variances in [0.5, 1.5] */
+    IN_DEPTHS,   /* increasing depths along each row of the last dimension, from 2 up */
+    IN_SMALL,    /* N(0, 0.5^2): weights at the scale of an initialised layer, where attention's
+                    softmax is not saturated (a saturated one has curvature large enough that a
+                    finite difference with h = 0.01 misses the derivative by several percent) */
 } InKind;
 
 typedef struct {

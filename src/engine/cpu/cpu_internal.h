@@ -98,6 +98,14 @@ void cpu_rng_normal(BackendCtx *, int64_t n, uint64_t seed, uint64_t offset, flo
 void cpu_dropout_mask(BackendCtx *, int64_t n, uint64_t seed, uint64_t offset, float p, float *y);
 void cpu_timestep_embed(BackendCtx *, int B, int dim, float max_period, const float *t, float *y);
 
+/* cpu_nerf.c */
+void cpu_nerf_encode(BackendCtx *, int R, int S, int F, float near, float far, const float *rays, const float *u,
+                     float *z, float *enc);
+void cpu_nerf_composite_fwd(BackendCtx *, int R, int S, int white, const float *raw, const float *z, float *rgb,
+                            float *weights);
+void cpu_nerf_composite_bwd(BackendCtx *, int R, int S, int white, const float *raw, const float *z,
+                            const float *drgb, float *draw);
+
 /* cpu_optim.c */
 void cpu_adam_step(BackendCtx *, int64_t n, float *p, const float *g, float *m, float *v, float lr, float beta1,
                    float beta2, float eps, float weight_decay, int decoupled, int64_t t);

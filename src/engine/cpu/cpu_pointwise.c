@@ -88,7 +88,7 @@ void cpu_unary_bwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, const 
 
 static inline float binop(BinaryKind k, float a, float b)
 {
-    return k == BINARY_ADD ? a + b : k == BINARY_SUB ? a - b : a * b;
+    return k == BINARY_ADD ? a + b : k == BINARY_SUB ? a - b : k == BINARY_MUL ? a * b : a / b;
 }
 
 void cpu_binary_fwd(BackendCtx *c, BinaryKind k, const int shape[4], const float *a, const int64_t sa[4],

@@ -59,6 +59,24 @@ static void binary_backward(Ctx *c, const TapeRec *r)
         reduce_into(c, b, out, y->grad, k == BINARY_SUB ? -1.0f : 1.0f, y->numel);
         return;
     }
+    if (k == BINARY_DIV) { /* y = a / b: da += reduce(dy / b), db -= reduce(dy * y / b) */
+        int64_t sy4[4], so[4];
+        strides4(out, sy4);
+        float *tmp = ctx_temp(c, sizeof(float) * (size_t)y->numel);
+        if (a->requires_grad) {
+            bcast_strides(b, out, so);
+            c->be->binary_fwd(c->bc, BINARY_DIV, out, y->grad, sy4, b->data, so, tmp);
+            reduce_into(c, a, out, tmp, 1.0f, y->numel);
+        }
+        if (b->requires_grad) {
+            bcast_strides(b, out, so);
+            c->be->binary_fwd(c->bc, BINARY_MUL, out, y->grad, sy4, y->data, sy4, tmp);
+            c->be->binary_fwd(c->bc, BINARY_DIV, out, tmp, sy4, b->data, so, tmp);
+            reduce_into(c, b, out, tmp, -1.0f, y->numel);
+        }
+        ctx_temp_free(c, tmp);
+        return;
+    }
     /* product: da += reduce(dy * b), db += reduce(dy * a) */
     int64_t sy[4];
     strides4(out, sy);
@@ -99,6 +117,7 @@ static Tensor *binary(Ctx *c, const char *op, BinaryKind k, Tensor *a, Tensor *b
 Tensor *op_add(Ctx *c, Tensor *a, Tensor *b) { return binary(c, "add", BINARY_ADD, a, b); }
 Tensor *op_sub(Ctx *c, Tensor *a, Tensor *b) { return binary(c, "sub", BINARY_SUB, a, b); }
 Tensor *op_mul(Ctx *c, Tensor *a, Tensor *b) { return binary(c, "mul", BINARY_MUL, a, b); }
+Tensor *op_div(Ctx *c, Tensor *a, Tensor *b) { return binary(c, "div", BINARY_DIV, a, b); }
 
 static void scale_backward(Ctx *c, const TapeRec *r)
 {

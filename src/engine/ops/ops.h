@@ -36,6 +36,7 @@ Tensor *op_sigmoid(Ctx *c, Tensor *x);
 Tensor *op_add(Ctx *c, Tensor *a, Tensor *b);
 Tensor *op_sub(Ctx *c, Tensor *a, Tensor *b);
 Tensor *op_mul(Ctx *c, Tensor *a, Tensor *b);
+Tensor *op_div(Ctx *c, Tensor *a, Tensor *b);
 Tensor *op_scale(Ctx *c, Tensor *x, float s);
 
 /* ---- shape ---- */
@@ -50,6 +51,8 @@ Tensor *op_slice(Ctx *c, Tensor *x, const int *start, const int *size);
 
 /* ---- reductions ---- */
 Tensor *op_sum(Ctx *c, Tensor *x);  /* -> (1) */
+/* sum over one dimension, which is dropped: (A, D, B) -> (A, B) */
+Tensor *op_sum_dim(Ctx *c, Tensor *x, int dim);
 Tensor *op_mean(Ctx *c, Tensor *x); /* -> (1) */
 
 /* ---- softmax and losses ---- */
@@ -75,6 +78,15 @@ Tensor *op_attention(Ctx *c, Tensor *q, Tensor *k, Tensor *v, float scale);
 /* multi-head self-attention over the H*W positions of x (N, C, H, W): q, k, v from wqkv
  * (3C, C) and bqkv (3C), output projection wo (C, C), bo (C); no residual, no norm */
 Tensor *op_spatial_attention(Ctx *c, Tensor *x, Tensor *wqkv, Tensor *bqkv, Tensor *wo, Tensor *bo, int heads);
+
+/* ---- NeRF ---- */
+/* points on rays (R, 6) [origin, direction]: S jittered samples per ray between near and far
+ * (jitter drawn from the context's stream), positional encoding with F frequencies: returns
+ * (R*S, 3+6F) and the depths in *z (R, S). No gradient (rays are data). */
+Tensor *op_nerf_encode(Ctx *c, Tensor *rays, int S, int F, float near, float far, Tensor **z);
+/* volume rendering of raw (R*S, 4) at depths z (R, S) -> rgb (R, 3); the weights (R, S) in
+ * *weights when not NULL (they carry no gradient) */
+Tensor *op_nerf_composite(Ctx *c, Tensor *raw, Tensor *z, int white, Tensor **weights);
 
 /* ---- randomness and embeddings ---- */
 Tensor *op_dropout(Ctx *c, Tensor *x, float p); /* identity unless c->training */

@@ -51,3 +51,39 @@ static Tensor *softmax(Ctx *c, const char *op, Tensor *x, int log)
 
 Tensor *op_softmax(Ctx *c, Tensor *x) { return softmax(c, "softmax", x, 0); }
 Tensor *op_log_softmax(Ctx *c, Tensor *x) { return softmax(c, "log_softmax", x, 1); }
+
+/* ip: A, D, B (x viewed as (A, D, B), the middle dimension summed) */
+static void sum_dim_backward(Ctx *c, const TapeRec *r)
+{
+    Tensor *x = r->in[0];
+    float *dx = ag_grad(c, x);
+    if (!dx) return;
+    const int shape[4] = {1, (int)r->ip[0], (int)r->ip[1], (int)r->ip[2]};
+    const int64_t sa[4] = {0, r->ip[1] * r->ip[2], r->ip[2], 1}, sb[4] = {0, r->ip[2], 0, 1};
+    c->be->binary_fwd(c->bc, BINARY_ADD, shape, dx, sa, r->out->grad, sb, dx);
+}
+
+Tensor *op_sum_dim(Ctx *c, Tensor *x, int dim)
+{
+    ctx_check_device(c, "op_sum_dim", x, NULL, NULL);
+    OP_REQUIRE(dim >= 0 && dim < x->ndim, "op_sum_dim", x, NULL, NULL, "dim %d", dim);
+    int64_t A = 1, B = 1;
+    for (int d = 0; d < dim; d++) A *= x->shape[d];
+    for (int d = dim + 1; d < x->ndim; d++) B *= x->shape[d];
+    const int D = x->shape[dim];
+    int shape[MAX_DIMS], nd = 0;
+    for (int d = 0; d < x->ndim; d++)
+        if (d != dim) shape[nd++] = x->shape[d];
+    if (nd == 0) shape[nd++] = 1;
+    Tensor *y = tensor_zeros(c, nd, shape);
+    const int s4[4] = {1, (int)A, D, (int)B};
+    const int64_t sy[4] = {0, B, 0, 1};
+    c->be->reduce_to(c->bc, s4, x->data, 1.0f, y->data, sy);
+    TapeRec *r = ag_record(c, "sum_dim", sum_dim_backward, y, (Tensor *[]){x}, 1);
+    if (r) {
+        r->ip[0] = A;
+        r->ip[1] = D;
+        r->ip[2] = B;
+    }
+    return y;
+}
