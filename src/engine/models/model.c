@@ -30,3 +30,46 @@ void model_destroy(Model *m)
 {
     if (m && m->destroy) m->destroy(m);
 }
+
+/* ---- shared pieces of the model files (model_util.h) ---- */
+#include "models/model_util.h"
+#include "ops/ops.h"
+
+#include <stdlib.h>
+
+Tensor *model_linear(Ctx *c, Model *m, int idx, Tensor *x, ModelTap *tap, int relu)
+{
+    const ModelLayer *l = &m->layers[idx];
+    Tensor *y;
+    if (tap && tap->layer == idx && tap->ps_weight) {
+        y = op_linear_per_sample(c, x, tap->ps_weight, tap->ps_bias);
+        if (!tap->ps_bias && l->bias) y = op_add(c, y, l->bias);
+    } else {
+        Tensor *w = l->weight;
+        if (w->ndim != 2) w = tensor_view(c, w, SHAPE(l->out, l->in)); /* a conv on a 1x1 output */
+        y = op_linear(c, x, w, l->bias);
+    }
+    if (relu) y = op_relu(c, y);
+    if (tap && tap->layer == idx) {
+        tap->input = x;
+        tap->activation = y;
+    }
+    return y;
+}
+
+Model *model_alloc(Ctx *c, const char *kind, int buffers)
+{
+    Model *m = calloc(1, sizeof *m);
+    ENG_CHECK_ALLOC(m);
+    snprintf(m->kind, sizeof m->kind, "%s", kind);
+    m->ps = params_create(c);
+    if (buffers) m->buffers = params_create(c);
+    return m;
+}
+
+void model_free_base(Model *m)
+{
+    params_destroy(m->ps);
+    if (m->buffers) params_destroy(m->buffers);
+    free(m);
+}
