@@ -45,7 +45,7 @@ deps) need_packages "${PACKAGES[@]}" ;;
 run)
     need_packages "${PACKAGES[@]}"
     build "$BUILD"
-    if [ $# -eq 0 ]; then set -- demo; fi # the workbench's default until the terminal UI lands
+    if [ $# -eq 0 ]; then set -- run mnist-lenet5; fi # the default preset (the terminal UI replaces this, issue 5)
     exec "$BUILD/ocd" "$@"
     ;;
 test)

@@ -1,0 +1,16 @@
+/* The `ocd` command's pieces: run (with its progress display), inspect, presets. */
+#ifndef OCD_CLI_H
+#define OCD_CLI_H
+
+#include "core/status.h"
+
+/* where presets and data live (OCD_ASSETS, else the source tree's assets/) */
+const char *cli_asset_dir(void);
+/* exit status for an error code: 2 for bad input (files, data, configuration) */
+int cli_exit_code(ErrCode code);
+
+int cmd_run(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_presets(int argc, char **argv);
+
+#endif

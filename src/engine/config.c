@@ -1,0 +1,236 @@
+/* The configuration schema and its validation; see config.h. Later stages add their keys
+ * to the table below (one line each, with the doc the presets and `ocd presets --keys` show). */
+#include "config.h"
+
+#include "core/check.h"
+
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define BIG 1e18
+
+static const CfgKey SCHEMA[] = {
+    {"preset.name", CFG_STRING, "", 0, 0, NULL, "short name of the preset"},
+    {"preset.description", CFG_STRING, "", 0, 0, NULL, "one line: what this preset runs"},
+    {"run.seed", CFG_INT, "1", 0, 2147483647, NULL, "seed of every random draw (init, order, dropout, noise)"},
+    {"run.threads", CFG_INT, "2", 1, 256, NULL, "CPU threads"},
+    {"run.device", CFG_ENUM, "auto", 0, 0, "cpu|cuda|auto", "where to compute (auto: CUDA when a GPU is present)"},
+    {"data.dataset", CFG_ENUM, "mnist", 0, 0, "mnist|california|nerf|cifar10", "which dataset"},
+    {"data.path", CFG_STRING, "data/mnist", 0, 0, NULL, "dataset folder or file, relative to assets/ (or absolute)"},
+    {"data.train_limit", CFG_INT, "0", 0, BIG, NULL, "use only the first N training samples (0: all)"},
+    {"data.test_limit", CFG_INT, "0", 0, BIG, NULL, "use only the first N test samples (0: all)"},
+    {"data.split_seed", CFG_INT, "0", 0, 2147483647, NULL, "seed of the train/val/test split (tabular data)"},
+    {"model.arch", CFG_ENUM, "lenet5", 0, 0, "lenet5|mlp|tinynerf|googlenet", "the base model"},
+    {"model.hidden", CFG_INT, "256", 1, 65536, NULL, "MLP: width of the two hidden layers"},
+    {"model.dropout", CFG_FLOAT, "0", 0, 0.95, NULL, "MLP: dropout after each hidden layer"},
+    {"model.width_div", CFG_INT, "1", 1, 64, NULL, "GoogLeNet: divide every channel count (1: the real network)"},
+    {"model.nerf_freqs", CFG_INT, "10", 1, 16, NULL, "TinyNeRF: positional-encoding frequencies (authors 10; tutorial 6)"},
+    {"model.nerf_samples", CFG_INT, "32", 2, 512, NULL, "TinyNeRF: samples per ray (authors 32; tutorial 64)"},
+    {"model.nerf_white_bkgd", CFG_BOOL, "true", 0, 0, NULL, "TinyNeRF: composite over white (the bundled views are)"},
+    {"model.nerf_chunk", CFG_INT, "16384", 64, 1 << 24, NULL, "TinyNeRF: rays rendered per chunk (memory bound)"},
+    {"base.epochs", CFG_INT, "4", 1, 100000, NULL, "base training: passes over the training set"},
+    {"base.iters", CFG_INT, "0", 0, 10000000, NULL, "base training: optimizer steps instead of epochs (NeRF), 0: use epochs"},
+    {"base.batch", CFG_INT, "64", 1, 1 << 20, NULL, "base training: batch size (NeRF: rays per step)"},
+    {"base.optimizer", CFG_ENUM, "adam", 0, 0, "sgd|adam|adamw", "base training: optimizer"},
+    {"base.lr", CFG_FLOAT, "1e-3", 1e-9, 10, NULL, "base training: learning rate"},
+    {"base.momentum", CFG_FLOAT, "0.9", 0, 0.999, NULL, "base training: SGD momentum"},
+    {"base.weight_decay", CFG_FLOAT, "0", 0, 1, NULL, "base training: weight decay (L2; decoupled for adamw)"},
+    {"base.checkpoint_every", CFG_INT, "0", 0, 10000000, NULL,
+     "base training: optimizer steps between checkpoints (0: once per epoch)"},
+    {"base.eval_batch", CFG_INT, "1000", 1, 1 << 20, NULL, "evaluation batch size (NeRF: rays per chunk)"},
+};
+
+enum { NKEYS = (int)(sizeof SCHEMA / sizeof SCHEMA[0]) };
+
+const CfgKey *config_schema(int *n)
+{
+    *n = NKEYS;
+    return SCHEMA;
+}
+
+static int key_index(const char *key)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (strcmp(SCHEMA[i].key, key) == 0) return i;
+    return -1;
+}
+
+int config_init(Config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->n = NKEYS;
+    cfg->value = calloc(NKEYS, sizeof *cfg->value);
+    ENG_CHECK_ALLOC(cfg->value);
+    for (int i = 0; i < NKEYS; i++) snprintf(cfg->value[i], CFG_VALUE_LEN, "%s", SCHEMA[i].def);
+    return 0;
+}
+
+void config_free(Config *cfg)
+{
+    free(cfg->value);
+    cfg->value = NULL;
+    cfg->n = 0;
+}
+
+/* the valid keys of a section, for an error message */
+static void section_keys(const char *section, char *buf, size_t len)
+{
+    size_t used = 0, sl = strlen(section);
+    buf[0] = 0;
+    for (int i = 0; i < NKEYS && used + 2 < len; i++)
+        if (strncmp(SCHEMA[i].key, section, sl) == 0 && SCHEMA[i].key[sl] == '.')
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", SCHEMA[i].key + sl + 1);
+    if (!used) {
+        for (int i = 0; i < NKEYS && used + 2 < len; i++) {
+            const char *dot = strchr(SCHEMA[i].key, '.');
+            int seen = 0;
+            for (int j = 0; j < i; j++) seen |= strncmp(SCHEMA[j].key, SCHEMA[i].key, (size_t)(dot - SCHEMA[i].key) + 1) == 0;
+            if (!seen)
+                used += (size_t)snprintf(buf + used, len - used, "%s[%.*s]", used ? ", " : "sections: ",
+                                         (int)(dot - SCHEMA[i].key), SCHEMA[i].key);
+        }
+    }
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcmp(v, "1")) *out = 1;
+    else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcmp(v, "0")) *out = 0;
+    else return -1;
+    return 0;
+}
+
+int config_set_kv(Config *cfg, const char *key, const char *value, const char *where, Status *st)
+{
+    const int i = key_index(key);
+    if (i < 0) {
+        char section[64], keys[1024];
+        const char *dot = strchr(key, '.');
+        snprintf(section, sizeof section, "%.*s", dot ? (int)(dot - key) : (int)strlen(key), key);
+        section_keys(section, keys, sizeof keys);
+        return status_fail(st, ERR_CONFIG, "%s: unknown key '%s'; valid keys in [%s]: %s", where, key, section,
+                           keys[0] ? keys : "(none)");
+    }
+    const CfgKey *k = &SCHEMA[i];
+    char *end = NULL;
+    switch (k->type) {
+    case CFG_INT: {
+        long long v = strtoll(value, &end, 10);
+        if (!*value || *end || (double)v < k->lo || (double)v > k->hi)
+            return status_fail(st, ERR_CONFIG, "%s: %s = '%s' is not an integer in [%.0f, %.0f] (%s)", where, key, value,
+                               k->lo, k->hi, k->doc);
+        break;
+    }
+    case CFG_FLOAT: {
+        double v = strtod(value, &end);
+        if (!*value || *end || !isfinite(v) || v < k->lo || v > k->hi)
+            return status_fail(st, ERR_CONFIG, "%s: %s = '%s' is not a number in [%g, %g] (%s)", where, key, value,
+                               k->lo, k->hi, k->doc);
+        break;
+    }
+    case CFG_ENUM: {
+        char opts[256];
+        snprintf(opts, sizeof opts, "|%s|", k->choices);
+        char probe[CFG_VALUE_LEN + 2];
+        snprintf(probe, sizeof probe, "|%s|", value);
+        if (!*value || strstr(opts, probe) == NULL)
+            return status_fail(st, ERR_CONFIG, "%s: %s = '%s' is not one of %s", where, key, value, k->choices);
+        break;
+    }
+    case CFG_BOOL: {
+        int b;
+        if (parse_bool(value, &b))
+            return status_fail(st, ERR_CONFIG, "%s: %s = '%s' is not true or false", where, key, value);
+        value = b ? "true" : "false";
+        break;
+    }
+    case CFG_STRING: break;
+    }
+    if (strlen(value) >= CFG_VALUE_LEN)
+        return status_fail(st, ERR_CONFIG, "%s: %s: value longer than %d characters", where, key, CFG_VALUE_LEN - 1);
+    snprintf(cfg->value[i], CFG_VALUE_LEN, "%s", value);
+    return 0;
+}
+
+typedef struct {
+    Config *cfg;
+    Status *st;
+    const char *path;
+} IniCtx;
+
+static int preset_line(void *user, const char *section, const char *name, const char *value)
+{
+    IniCtx *ic = user;
+    char key[160];
+    snprintf(key, sizeof key, "%s.%s", section, name);
+    /* the line is unknown here: ini_parse returns it, and the caller adds it */
+    return config_set_kv(ic->cfg, key, value, ic->path, ic->st) == 0;
+}
+
+int config_load(Config *cfg, const char *path, Status *st)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return status_fail(st, ERR_IO, "%s: cannot open the preset", path);
+    IniCtx ic = {cfg, st, path};
+    Status inner;
+    status_clear(&inner);
+    ic.st = &inner;
+    int line = ini_parse_file(f, preset_line, &ic);
+    fclose(f);
+    if (line != 0) {
+        if (inner.code != ERR_NONE) /* prefix the message's "path:" with "path, line N:" */
+            return status_fail(st, inner.code, "%s, line %d%s", path, line, inner.msg + strlen(path));
+        return status_fail(st, ERR_CONFIG, "%s, line %d: not a 'key = value' line or [section]", path, line);
+    }
+    snprintf(cfg->source, sizeof cfg->source, "%s", path);
+    return 0;
+}
+
+int config_set(Config *cfg, const char *assignment, Status *st)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return status_fail(st, ERR_CONFIG, "--set %s: expected section.key=value", assignment);
+    char key[160];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
+    char where[200];
+    snprintf(where, sizeof where, "--set %s", assignment);
+    return config_set_kv(cfg, key, eq + 1, where, st);
+}
+
+static int must_index(const char *key)
+{
+    int i = key_index(key);
+    ENG_ASSERT(i >= 0, "config: no key '%s' in the schema", key);
+    return i;
+}
+
+int cfg_int(const Config *cfg, const char *key) { return (int)strtoll(cfg->value[must_index(key)], NULL, 10); }
+double cfg_float(const Config *cfg, const char *key) { return strtod(cfg->value[must_index(key)], NULL); }
+const char *cfg_str(const Config *cfg, const char *key) { return cfg->value[must_index(key)]; }
+
+int cfg_bool(const Config *cfg, const char *key)
+{
+    int b = 0;
+    parse_bool(cfg->value[must_index(key)], &b);
+    return b;
+}
+
+int config_diff(const Config *a, const Config *b, char *buf, size_t len)
+{
+    int n = 0;
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < NKEYS; i++)
+        if (strcmp(a->value[i], b->value[i]) != 0) {
+            if (used + 2 < len)
+                used += (size_t)snprintf(buf + used, len - used, "%s%s (%s vs %s)", n ? ", " : "", SCHEMA[i].key,
+                                         a->value[i], b->value[i]);
+            n++;
+        }
+    return n;
+}

@@ -1,0 +1,197 @@
+/* The engine thread; see engine.h. */
+#include "engine.h"
+
+#include "core/check.h"
+#include "core/ctx.h"
+#include "data/dataset.h"
+#include "models/googlenet.h"
+#include "models/lenet5.h"
+#include "models/mlp.h"
+#include "ocd/stage.h"
+#include "session.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct Engine {
+    pthread_t thread;
+    RunRequest rq;
+    Bus *bus;
+    Status st;
+};
+
+static const char *const STAGES[] = {"base"};
+
+const char *const *engine_stage_names(int *n)
+{
+    *n = (int)(sizeof STAGES / sizeof STAGES[0]);
+    return STAGES;
+}
+
+Model *tinynerf_from_config(Ctx *c, const Config *cfg, const Dataset *ds);
+
+static const Backend *pick_device(const Config *cfg, Bus *bus, Status *st)
+{
+    const char *want = cfg_str(cfg, "run.device");
+    const Backend *cuda = backend_cuda();
+    BackendCtx *probe = cuda ? cuda->create(1) : NULL;
+    if (probe) cuda->destroy(probe);
+    if (!strcmp(want, "cuda") && !probe) {
+        status_fail(st, ERR_DEVICE, "--device cuda: %s", cuda ? "no CUDA device is usable on this machine"
+                                                                : "this build has no CUDA backend (the toolkit was not "
+                                                                  "found at configure time)");
+        return NULL;
+    }
+    if (!strcmp(want, "cpu") || !probe) {
+        if (!strcmp(want, "auto")) bus_log(bus, "", "device: cpu (auto: %s)", cuda ? "no CUDA device found" : "built without CUDA");
+        return backend_cpu();
+    }
+    bus_log(bus, "", "device: cuda%s", !strcmp(want, "auto") ? " (auto: a CUDA device is present)" : "");
+    return cuda;
+}
+
+static void data_path(const RunRequest *rq, char *buf, size_t len)
+{
+    const char *p = cfg_str(&rq->cfg, "data.path");
+    if (p[0] == '/')
+        snprintf(buf, len, "%s", p);
+    else
+        snprintf(buf, len, "%s/%s", rq->asset_dir, p);
+}
+
+static int load_data(const RunRequest *rq, Dataset *ds, Status *st)
+{
+    char path[1024];
+    data_path(rq, path, sizeof path);
+    const char *kind = cfg_str(&rq->cfg, "data.dataset");
+    int r;
+    if (!strcmp(kind, "mnist"))
+        r = dataset_load_mnist(path, cfg_int(&rq->cfg, "data.train_limit"), cfg_int(&rq->cfg, "data.test_limit"), ds, st);
+    else if (!strcmp(kind, "california"))
+        r = dataset_load_california(path, (uint64_t)cfg_int(&rq->cfg, "data.split_seed"), ds, st);
+    else if (!strcmp(kind, "nerf"))
+        r = dataset_load_nerf(path, ds, st);
+    else
+        r = dataset_load_cifar10(path, ds, st);
+    return r;
+}
+
+static Model *make_model(Ctx *c, const Config *cfg, const Dataset *ds, Status *st)
+{
+    const char *arch = cfg_str(cfg, "model.arch");
+    const int want_task = !strcmp(arch, "mlp") ? TASK_REGRESSION : !strcmp(arch, "tinynerf") ? TASK_NERF
+                                                                                             : TASK_CLASSIFICATION;
+    if ((int)ds->task != want_task) {
+        status_fail(st, ERR_CONFIG, "model.arch = %s does not fit data.dataset = %s", arch, ds->name);
+        return NULL;
+    }
+    if (!strcmp(arch, "lenet5")) {
+        if (ds->train.ndim != 3 || ds->train.dims[0] != 1 || ds->train.dims[1] != 28) {
+            status_fail(st, ERR_CONFIG, "model.arch = lenet5 needs 1x28x28 images; %s has other inputs", ds->name);
+            return NULL;
+        }
+        return lenet5_create(c);
+    }
+    if (!strcmp(arch, "mlp"))
+        return mlp_create(c, ds->nfeat, cfg_int(cfg, "model.hidden"), 1, (float)cfg_float(cfg, "model.dropout"));
+    if (!strcmp(arch, "tinynerf")) return tinynerf_from_config(c, cfg, ds);
+    if (ds->train.ndim != 3 || ds->train.dims[0] != 3 || ds->train.dims[1] != 32) {
+        status_fail(st, ERR_CONFIG, "model.arch = googlenet needs 3x32x32 images; %s has other inputs", ds->name);
+        return NULL;
+    }
+    return googlenet_create(c, ds->n_classes, cfg_int(cfg, "model.width_div"));
+}
+
+static void *engine_main(void *arg)
+{
+    Engine *e = arg;
+    const RunRequest *rq = &e->rq;
+    Status *st = &e->st;
+    /* the front end's thread handles the terminal's signals */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    Dataset ds;
+    memset(&ds, 0, sizeof ds);
+    Ctx *c = NULL;
+    Model *model = NULL;
+    Session s;
+    int have_session = 0;
+    const Backend *be = pick_device(&rq->cfg, e->bus, st);
+    if (be) {
+        c = ctx_create(be, cfg_int(&rq->cfg, "run.threads"), (uint64_t)cfg_int(&rq->cfg, "run.seed"));
+        if (!c) status_fail(st, ERR_DEVICE, "could not start the %s backend", be->name);
+    }
+    if (c && load_data(rq, &ds, st) == 0) {
+        bus_log(e->bus, "", "data: %s, %d train / %d val / %d test", ds.name,
+                ds.task == TASK_NERF ? ds.views_train.n : ds.train.n, ds.val.n,
+                ds.task == TASK_NERF ? ds.views_test.n : ds.test.n);
+        model = make_model(c, &rq->cfg, &ds, st);
+    }
+    if (model && session_begin(rq->session_dir, &rq->cfg, &s, st) == 0) {
+        have_session = 1;
+        int64_t nparams = model->ps->total;
+        bus_log(e->bus, "", "model: %s, %lld parameters; session %s", model->kind, (long long)nparams, rq->session_dir);
+        StageEnv env = {.c = c, .cfg = &rq->cfg, .s = &s, .bus = e->bus, .ds = &ds, .model = model, .st = st};
+        for (int i = 0; i < rq->nstages && status_ok(st); i++) {
+            const char *stage = rq->stages[i];
+            Event ev = {.kind = EV_STAGE_BEGIN};
+            snprintf(ev.stage, sizeof ev.stage, "%s", stage);
+            if (session_stage_complete(&s, stage)) {
+                snprintf(ev.text, sizeof ev.text, "complete already: kept as it is");
+                bus_push(e->bus, &ev);
+                /* later stages start from the committed weights */
+                if (!strcmp(stage, "base") && stage_base_load(&env)) break;
+                continue;
+            }
+            bus_push(e->bus, &ev);
+            session_log(&s, "stage %s started", stage);
+            int r = 0;
+            if (!strcmp(stage, "base")) r = stage_base(&env);
+            Event end = {.kind = EV_STAGE_END, .code = r ? st->code : ERR_NONE};
+            snprintf(end.stage, sizeof end.stage, "%s", stage);
+            snprintf(end.text, sizeof end.text, "%s", r ? st->msg : "complete");
+            bus_push(e->bus, &end);
+            if (r) session_log(&s, "stage %s stopped: %s", stage, st->msg);
+        }
+    }
+    if (!status_ok(st)) {
+        Event err = {.kind = EV_ERROR, .code = st->code};
+        snprintf(err.text, sizeof err.text, "%s", st->msg);
+        bus_push(e->bus, &err);
+    }
+    Event done = {.kind = EV_DONE, .code = st->code};
+    bus_push(e->bus, &done);
+    if (have_session) session_end(&s);
+    if (model) model_destroy(model);
+    dataset_free(&ds);
+    ctx_destroy(c);
+    return NULL;
+}
+
+Engine *engine_start(const RunRequest *rq, Bus *bus)
+{
+    Engine *e = calloc(1, sizeof *e);
+    ENG_CHECK_ALLOC(e);
+    e->rq = *rq;
+    config_init(&e->rq.cfg); /* a private copy of the values */
+    for (int i = 0; i < rq->cfg.n; i++) snprintf(e->rq.cfg.value[i], CFG_VALUE_LEN, "%s", rq->cfg.value[i]);
+    snprintf(e->rq.cfg.source, sizeof e->rq.cfg.source, "%s", rq->cfg.source);
+    e->bus = bus;
+    status_clear(&e->st);
+    ENG_ASSERT(pthread_create(&e->thread, NULL, engine_main, e) == 0, "engine: pthread_create failed");
+    return e;
+}
+
+int engine_wait(Engine *e, Status *out)
+{
+    pthread_join(e->thread, NULL);
+    *out = e->st;
+    int r = status_ok(&e->st) ? 0 : -1;
+    config_free(&e->rq.cfg);
+    free(e);
+    return r;
+}

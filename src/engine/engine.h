@@ -1,0 +1,38 @@
+/* The engine thread: runs a request (a configuration, a session folder, the stages to run)
+ * on its own thread and reports through the bus; the caller (CLI or UI) only reads events
+ * and may ask it to stop. Nothing is written to the session before the data has loaded. */
+#ifndef OCD_ENGINE_H
+#define OCD_ENGINE_H
+
+#include "bus.h"
+#include "config.h"
+#include "core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { ENGINE_MAX_STAGES = 8 };
+
+typedef struct {
+    Config cfg; /* resolved; the request keeps its own copy */
+    char session_dir[512];
+    char asset_dir[512]; /* where data.path is looked up when relative */
+    char stages[ENGINE_MAX_STAGES][16];
+    int nstages;
+} RunRequest;
+
+/* The stages the engine knows, in pipeline order. */
+const char *const *engine_stage_names(int *n);
+
+typedef struct Engine Engine;
+
+Engine *engine_start(const RunRequest *rq, Bus *bus);
+/* Joins the thread; returns 0 or -1 with the run's error in *out. */
+int engine_wait(Engine *e, Status *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,51 @@
+/* A session: one folder, sessions/<name>/, holding session.h5 (the resolved configuration
+ * and every completed stage, one group each with status "complete"), work-<stage>.h5 (the
+ * checkpoint of a stage in progress) and session.log.
+ *
+ * Crash safety: both files are only ever replaced whole (written under a temporary name,
+ * fsynced, renamed), so killing the process at any moment leaves session.h5 with every
+ * completed stage intact and the work file at its last complete checkpoint. A completed
+ * stage is never rewritten: committing a stage copies session.h5, adds the stage's group
+ * from its work file, and renames the copy into place. */
+#ifndef OCD_SESSION_H
+#define OCD_SESSION_H
+
+#include "config.h"
+#include "core/status.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct Session {
+    char dir[512];
+    char path[600]; /* dir/session.h5 */
+    Config cfg;     /* as stored in /config */
+    FILE *log;      /* dir/session.log, appended to */
+} Session;
+
+/* Opens the session in `dir`, creating it with `cfg` when absent. An existing session must
+ * have been made with the same configuration: otherwise ERR_STATE names the keys that
+ * differ (a different run needs a different folder). */
+int session_begin(const char *dir, const Config *cfg, Session *s, Status *st);
+/* Opens an existing session to read it (inspect, results): ERR_IO when there is none. */
+int session_load(const char *dir, Session *s, Status *st);
+void session_end(Session *s);
+
+/* 1 when session.h5 holds the stage with status "complete" */
+int session_stage_complete(const Session *s, const char *stage);
+void session_work_path(const Session *s, const char *stage, char *buf, size_t len);
+/* Makes the work file's group /<stage> the session's, marked complete, atomically; then
+ * removes the work file. */
+int session_commit_stage(Session *s, const char *stage, Status *st);
+
+/* A line in session.log, with the time. */
+void session_log(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

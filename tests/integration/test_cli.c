@@ -1,0 +1,178 @@
+/* The `ocd` command with bad input, run as a user would: each mistake gives a clear message
+ * naming what is wrong and where, exit status 2 (input) or 5 (session state), and writes
+ * nothing to the session. The binary comes from $OCD_BIN (ctest sets it). */
+#include "harness.h"
+#include "run_util.h"
+
+#include <sys/stat.h>
+
+static const char *ocd(void)
+{
+    const char *b = getenv("OCD_BIN");
+    if (!b) harness_skip("OCD_BIN is not set (run through ctest)");
+    return b;
+}
+
+static char g_root[64];
+
+static void remove_root(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_root);
+}
+
+static const char *root(void)
+{
+    if (!g_root[0]) {
+        snprintf(g_root, sizeof g_root, "/tmp/ocd-cli-XXXXXX");
+        if (!mkdtemp(g_root)) harness_skip("mkdtemp failed");
+        atexit(remove_root);
+    }
+    return g_root;
+}
+
+static int exists(const char *path)
+{
+    struct stat s;
+    return stat(path, &s) == 0;
+}
+
+/* runs `ocd run mnist-lenet5 --session DIR <extra...>`; returns the status, output in text */
+static int run_preset(const char *session, char *text, size_t len, const char *e1, const char *e2, const char *e3,
+                      const char *e4)
+{
+    char *v[16] = {(char *)ocd(), "run", "mnist-lenet5", "--session", (char *)session, "--set",
+                   "data.train_limit=256", "--set", "data.test_limit=100", "--set", "base.epochs=1", NULL};
+    int n = 11;
+    const char *extra[4] = {e1, e2, e3, e4};
+    for (int i = 0; i < 4; i++)
+        if (extra[i]) v[n++] = (char *)extra[i];
+    v[n] = NULL;
+    return run_capture(v, text, len);
+}
+
+TEST(an_unknown_key_lists_the_valid_ones)
+{
+    char s[128], t[8192];
+    snprintf(s, sizeof s, "%s/unknown", root());
+    int rc = run_preset(s, t, sizeof t, "--set", "base.epoch=3", NULL, NULL);
+    CHECK(rc == 2, "status %d (want 2): %s", rc, t);
+    CHECK(strstr(t, "unknown key 'base.epoch'") && strstr(t, "epochs") && strstr(t, "batch"), "message: %s", t);
+    CHECK(!exists(s), "a session folder was made for a bad option");
+}
+
+TEST(a_bad_value_states_the_valid_range)
+{
+    char s[128], t[8192];
+    snprintf(s, sizeof s, "%s/range", root());
+    int rc = run_preset(s, t, sizeof t, "--set", "base.lr=-1", NULL, NULL);
+    CHECK(rc == 2 && strstr(t, "base.lr") && strstr(t, "[1e-09, 10]"), "status %d: %s", rc, t);
+    rc = run_preset(s, t, sizeof t, "--device", "gpu", NULL, NULL);
+    CHECK(rc == 2 && strstr(t, "cpu|cuda|auto"), "status %d: %s", rc, t);
+    CHECK(!exists(s), "a session folder was made for a bad option");
+}
+
+TEST(a_missing_dataset_is_named_and_nothing_is_written)
+{
+    char s[128], t[8192];
+    snprintf(s, sizeof s, "%s/missing", root());
+    int rc = run_preset(s, t, sizeof t, "--set", "data.path=/nonexistent/mnist", NULL, NULL);
+    CHECK(rc == 2 && strstr(t, "/nonexistent/mnist"), "status %d: %s", rc, t);
+    char h5[200];
+    snprintf(h5, sizeof h5, "%s/session.h5", s);
+    CHECK(!exists(h5), "a session file was written although the data could not be read");
+}
+
+TEST(a_corrupt_dataset_is_named_and_nothing_is_written)
+{
+    char d[128], s[128], t[8192], cmd[1024];
+    snprintf(d, sizeof d, "%s/badmnist", root());
+    snprintf(s, sizeof s, "%s/corrupt", root());
+    /* the real files, with the test labels' magic number broken */
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s && cp %s/assets/data/mnist/*.gz %s/ && gzip -dc %s/t10k-labels-idx1-ubyte.gz | "
+             "(printf '\\000\\000\\010\\007'; tail -c +5) > %s/t10k-labels-idx1-ubyte && rm %s/t10k-labels-idx1-ubyte.gz",
+             d, OCD_SOURCE_DIR, d, d, d, d);
+    CHECK(system(cmd) == 0, "could not prepare the corrupt dataset");
+    char opt[200];
+    snprintf(opt, sizeof opt, "data.path=%s", d);
+    int rc = run_preset(s, t, sizeof t, "--set", opt, NULL, NULL);
+    CHECK(rc == 2 && strstr(t, "t10k-labels-idx1-ubyte") && strstr(t, "magic"), "status %d: %s", rc, t);
+    char h5[200];
+    snprintf(h5, sizeof h5, "%s/session.h5", s);
+    CHECK(!exists(h5), "a session file was written although the data was corrupt");
+}
+
+/* runs `preset` on a copy of its data broken by `breaker` (a shell command run in the copy):
+ * exit 2, a message holding want1 and want2, no session file. `shorten` keeps the run to
+ * seconds should the breakage go unnoticed. */
+static void check_broken_data(const char *preset, const char *shorten, const char *data, const char *file,
+                              const char *breaker, const char *want1, const char *want2)
+{
+    char d[160], s[160], t[8192], cmd[2048], opt[400], h5[200];
+    static int n;
+    snprintf(d, sizeof d, "%s/data%d", root(), n);
+    snprintf(s, sizeof s, "%s/broken%d", root(), n++);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/assets/%s %s/ && cd %s && %s", d, OCD_SOURCE_DIR, data, d, d,
+             breaker);
+    CHECK(system(cmd) == 0, "could not prepare the broken data: %s", cmd);
+    snprintf(opt, sizeof opt, "data.path=%s/%s", d, file);
+    char *v[] = {(char *)ocd(), "run", (char *)preset, "--session", s, "--set", opt, "--set", (char *)shorten, NULL};
+    const int rc = run_capture(v, t, sizeof t);
+    CHECK(rc == 2 && strstr(t, want1) && strstr(t, want2), "%s: status %d (want 2), message: %s", preset, rc, t);
+    snprintf(h5, sizeof h5, "%s/session.h5", s);
+    CHECK(!exists(h5), "%s: a session file was written although the data was broken", preset);
+}
+
+TEST(a_csv_row_with_a_non_number_is_named_and_nothing_is_written)
+{
+    /* line 97, the 4th field */
+    check_broken_data("california-mlp", "base.epochs=1", "data/california_housing/cal_housing.data", "cal_housing.data",
+                      "sed -i '97s/^\\([^,]*,[^,]*,[^,]*,\\)[^,]*/\\1n\\/a/' cal_housing.data", "cal_housing.data:97:",
+                      "not a finite number");
+}
+
+TEST(a_csv_row_with_a_missing_column_is_named_and_nothing_is_written)
+{
+    check_broken_data("california-mlp", "base.epochs=1", "data/california_housing/cal_housing.data", "cal_housing.data",
+                      "sed -i '1234s/,[^,]*$//' cal_housing.data", "cal_housing.data:1234:",
+                      "expected 9");
+}
+
+TEST(a_json_without_its_focal_length_is_named_and_nothing_is_written)
+{
+    check_broken_data("nerf-lego", "base.iters=2", "data/nerf/lego", "lego",
+                      "sed -i 's/\"focal\"/\"focus\"/' lego/transforms_test.json", "transforms_test.json",
+                      "focal");
+}
+
+TEST(a_cut_off_png_is_named_and_nothing_is_written)
+{
+    check_broken_data("nerf-lego", "base.iters=2", "data/nerf/lego", "lego",
+                      "head -c 700 lego/train/r_7.png > cut.png && mv cut.png lego/train/r_7.png", "r_7.png", "lego");
+}
+
+TEST(a_session_made_with_other_settings_is_refused_and_kept)
+{
+    char s[128], t[8192];
+    snprintf(s, sizeof s, "%s/other", root());
+    int rc = run_preset(s, t, sizeof t, NULL, NULL, NULL, NULL);
+    CHECK(rc == 0, "the first run failed (%d): %s", rc, t);
+    rc = run_preset(s, t, sizeof t, "--set", "base.lr=0.01", NULL, NULL);
+    CHECK(rc == 5 && strstr(t, "base.lr") && strstr(t, "other settings"), "status %d: %s", rc, t);
+    char *v[] = {(char *)ocd(), "inspect", s, NULL};
+    rc = run_capture(v, t, sizeof t);
+    CHECK(rc == 0 && strstr(t, "base       complete") && strstr(t, "test_accuracy"), "inspect (%d): %s", rc, t);
+}
+
+TEST(cuda_without_a_device_is_a_clear_error)
+{
+    char s[128], t[8192];
+    snprintf(s, sizeof s, "%s/cuda", root());
+    char *probe[] = {(char *)ocd(), "devices", NULL};
+    run_capture(probe, t, sizeof t);
+    if (strstr(t, "cuda  available")) return; /* this machine has a GPU: nothing to check */
+    int rc = run_preset(s, t, sizeof t, "--device", "cuda", NULL, NULL);
+    CHECK(rc == 4 && strstr(t, "--device cuda"), "status %d: %s", rc, t);
+}
