@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh run [ARGS...]  install what is missing, build, start the workbench
 #   scripts/setup.sh test           install what is missing, build, run the tests (what CI runs)
-#   scripts/setup.sh asan           the unit tests again under AddressSanitizer + UBSan (AVX2 build)
+#   scripts/setup.sh asan           unit + integration tests again under ASan + UBSan (AVX2 build)
 #   scripts/setup.sh bench          the engine benchmark beside PyTorch on this CPU
 #   scripts/setup.sh deps           only install the packages
 #
@@ -59,7 +59,7 @@ asan)
     # one the kernels' AVX2 variants
     build "${BUILD}-asan" -DOCD_SANITIZE=ON -DOCD_WITH_CUDA=OFF -DOCD_MARCH=x86-64-v3
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        ctest --test-dir "${BUILD}-asan" --output-on-failure -j "$JOBS" -L unit
+        ctest --test-dir "${BUILD}-asan" --output-on-failure -j "$JOBS" -L "unit|integration"
     ;;
 bench)
     need_packages "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"

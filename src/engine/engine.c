@@ -133,7 +133,8 @@ static void *engine_main(void *arg)
     }
     if (model && session_begin(rq->session_dir, &rq->cfg, &s, st) == 0) {
         have_session = 1;
-        int64_t nparams = model->ps->total;
+        int64_t nparams = 0; /* the parameters' own sizes (ps->total includes alignment padding) */
+        for (int i = 0; i < model->ps->count; i++) nparams += model->ps->params[i]->numel;
         bus_log(e->bus, "", "model: %s, %lld parameters; session %s", model->kind, (long long)nparams, rq->session_dir);
         StageEnv env = {.c = c, .cfg = &rq->cfg, .s = &s, .bus = e->bus, .ds = &ds, .model = model, .st = st};
         for (int i = 0; i < rq->nstages && status_ok(st); i++) {

@@ -4,6 +4,10 @@
 #include "harness.h"
 #include "run_util.h"
 
+#include "data/dataset.h"
+#include "h5io.h"
+
+#include <math.h>
 #include <sys/stat.h>
 
 static const char *ocd(void)
@@ -164,6 +168,47 @@ TEST(a_session_made_with_other_settings_is_refused_and_kept)
     char *v[] = {(char *)ocd(), "inspect", s, NULL};
     rc = run_capture(v, t, sizeof t);
     CHECK(rc == 0 && strstr(t, "base       complete") && strstr(t, "test_accuracy"), "inspect (%d): %s", rc, t);
+}
+
+TEST(a_regression_session_keeps_its_standardisation_and_units)
+{
+    char s[128], t[8192], h5[200];
+    snprintf(s, sizeof s, "%s/california", root());
+    char *v[] = {(char *)ocd(), "run", "california-mlp", "--session", s, "--set", "base.epochs=2", NULL};
+    int rc = run_capture(v, t, sizeof t);
+    CHECK(rc == 0, "california run failed (%d): %s", rc, t);
+    snprintf(h5, sizeof h5, "%s/session.h5", s);
+    Status st;
+    status_clear(&st);
+    H5File *f = h5r_open(h5, &st);
+    CHECK(f != NULL, "%s", st.msg);
+    if (!f) return;
+    /* the stored statistics are the training split's, as the loader computes them */
+    Dataset ds;
+    CHECK(dataset_load_california(OCD_SOURCE_DIR "/assets/data/california_housing/cal_housing.data", 0, &ds, &st) == 0,
+          "%s", st.msg);
+    double mean[8] = {0}, sd[8] = {0}, ym = 0, ys = 0;
+    CHECK(h5r_doubles(f, "base/standardisation/feature_mean", mean, 8, &st) == 0 &&
+              h5r_doubles(f, "base/standardisation/feature_std", sd, 8, &st) == 0,
+          "standardisation: %s", st.msg);
+    for (int i = 0; i < 8; i++)
+        CHECK(mean[i] == ds.feat_mean[i] && sd[i] == ds.feat_std[i] && sd[i] > 0, "feature %d: %g/%g vs %g/%g", i,
+              mean[i], sd[i], (double)ds.feat_mean[i], (double)ds.feat_std[i]);
+    CHECK(h5r_attr_double(f, "base/standardisation", "target_mean", &ym) && ym == ds.y_mean &&
+              h5r_attr_double(f, "base/standardisation", "target_std", &ys) && ys == ds.y_std,
+          "target statistics %g %g", ym, ys);
+    /* RMSE in target units = sqrt(standardised MSE) x the target's std */
+    double mse = 0, rmse = 0, mse_t = 0;
+    CHECK(h5r_attr_double(f, "base/metrics", "test_loss", &mse) && h5r_attr_double(f, "base/metrics", "test_rmse", &rmse) &&
+              h5r_attr_double(f, "base/metrics", "test_mse_target_units", &mse_t),
+          "metrics missing");
+    CHECK_CLOSE(rmse, sqrt(mse) * ys, 1e-6, 1e-5, "test RMSE from the standardised MSE");
+    CHECK_CLOSE(mse_t, rmse * rmse, 1e-9, 1e-9, "MSE in target units");
+    int nd = 0;
+    int64_t dims[8];
+    CHECK(h5r_shape(f, "base/curves/val_loss", &nd, dims) == 0 && nd == 1 && dims[0] == 2, "val curve: 2 epochs");
+    h5r_close(f);
+    dataset_free(&ds);
 }
 
 TEST(cuda_without_a_device_is_a_clear_error)

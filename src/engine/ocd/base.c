@@ -82,6 +82,21 @@ static int write_checkpoint(StageEnv *env, Optimizer *opt, BaseState *bs, int fi
     r = r ? r : h5w_attr_int(f, "base", "total_steps", bs->total, st);
     r = r ? r : h5w_attr_int(f, "base", "steps_per_epoch", bs->spe, st);
     r = r ? r : h5w_attr_str(f, "base", "status", final ? "finishing" : "running", st);
+    if (r == 0 && env->ds->task == TASK_REGRESSION) { /* what a later stage needs to standardise new inputs */
+        const Dataset *ds = env->ds;
+        const int64_t nf = ds->nfeat;
+        double mean[DATASET_MAX_FEATURES], sd[DATASET_MAX_FEATURES];
+        for (int i = 0; i < ds->nfeat; i++) {
+            mean[i] = ds->feat_mean[i];
+            sd[i] = ds->feat_std[i];
+        }
+        r = h5w_doubles(f, "base/standardisation/feature_mean", mean, 1, &nf, st);
+        r = r ? r : h5w_doubles(f, "base/standardisation/feature_std", sd, 1, &nf, st);
+        r = r ? r : h5w_attr_double(f, "base/standardisation", "target_mean", ds->y_mean, st);
+        r = r ? r : h5w_attr_double(f, "base/standardisation", "target_std", ds->y_std, st);
+        r = r ? r : h5w_attr_str(f, "base/standardisation", "note",
+                                 "training-split statistics: x_std = (x - mean) / std; target likewise", st);
+    }
     const int64_t ne = bs->n_curve;
     if (r == 0 && ne > 0) {
         const int classify = env->ds->task == TASK_CLASSIFICATION;
@@ -170,6 +185,38 @@ static int resume(StageEnv *env, Optimizer *opt, BaseState *bs)
     return 1;
 }
 
+float base_train_step(Ctx *c, Model *m, Optimizer *opt, const Split *tr, const float *xb, const float *yb, int B,
+                      int classify, int *hits)
+{
+    int shape[4] = {B, 0, 0, 0};
+    for (int i = 0; i < tr->ndim; i++) shape[1 + i] = tr->dims[i];
+    Tensor *x = tensor_from_host(c, tr->ndim + 1, shape, xb), *y = tensor_from_host(c, SHAPE(B), yb);
+    Tensor *pred = m->forward(c, m, x, NULL);
+    Tensor *loss = classify ? op_cross_entropy_mean(c, pred, y)
+                            : op_mse_mean(c, op_reshape(c, pred, SHAPE(B, 1)), op_reshape(c, y, SHAPE(B, 1)));
+    const float lv = tensor_item(c, loss);
+    *hits = 0;
+    if (isfinite(lv)) {
+        if (classify) { /* training accuracy from this batch's logits */
+            const int K = pred->shape[1];
+            float *lg = malloc(sizeof(float) * (size_t)B * K);
+            tensor_download(c, pred, lg);
+            for (int b = 0; b < B; b++) {
+                int best = 0;
+                for (int k = 1; k < K; k++)
+                    if (lg[b * K + k] > lg[b * K + best]) best = k;
+                *hits += best == (int)yb[b];
+            }
+            free(lg);
+        }
+        params_zero_grad(m->ps);
+        ag_backward(c, loss);
+        optim_step(opt);
+    }
+    ctx_step_end(c);
+    return lv;
+}
+
 int stage_base(StageEnv *env)
 {
     if (env->ds->task == TASK_NERF) return stage_base_nerf(env);
@@ -209,12 +256,8 @@ int stage_base(StageEnv *env)
             memcpy(xb + b * per, tr->x + order[i0 + b] * per, sizeof(float) * (size_t)per);
             yb[b] = tr->y[order[i0 + b]];
         }
-        int shape[4] = {B, tr->dims[0], tr->dims[1], tr->dims[2]};
-        Tensor *x = tensor_from_host(c, tr->ndim + 1, shape, xb), *y = tensor_from_host(c, SHAPE(B), yb);
-        Tensor *pred = env->model->forward(c, env->model, x, NULL);
-        Tensor *loss = classify ? op_cross_entropy_mean(c, pred, y)
-                                : op_mse_mean(c, op_reshape(c, pred, SHAPE(B, 1)), op_reshape(c, y, SHAPE(B, 1)));
-        const float lv = tensor_item(c, loss);
+        int hits = 0;
+        const float lv = base_train_step(c, env->model, opt, tr, xb, yb, B, classify, &hits);
         if (!isfinite(lv)) {
             rc = status_fail(env->st, ERR_NUMERIC,
                              "base: the loss became %g at step %lld (epoch %d); the last checkpoint is kept. "
@@ -222,24 +265,9 @@ int stage_base(StageEnv *env)
                              (double)lv, (long long)bs.step, epoch + 1);
             break;
         }
-        if (classify) { /* training accuracy from this batch's logits */
-            const int K = pred->shape[1];
-            float *lg = malloc(sizeof(float) * (size_t)B * K);
-            tensor_download(c, pred, lg);
-            for (int b = 0; b < B; b++) {
-                int best = 0;
-                for (int k = 1; k < K; k++)
-                    if (lg[b * K + k] > lg[b * K + best]) best = k;
-                bs.hits += best == (int)yb[b];
-            }
-            free(lg);
-        }
+        bs.hits += hits;
         bs.loss_sum += (double)lv * B;
         bs.seen += B;
-        params_zero_grad(env->model->ps);
-        ag_backward(c, loss);
-        optim_step(opt);
-        ctx_step_end(c);
         bs.step++;
         if (bs.step % 20 == 0 || bs.step == bs.total)
             bus_progress(env->bus, "base", bs.step, bs.total, "loss", bs.loss_sum / bs.seen, classify ? "acc" : NULL,

@@ -35,6 +35,12 @@ int eval_split(StageEnv *env, const Split *split, SplitMetrics *out);
 
 /* The base stage: train the model on the training split (stage.h's conventions). */
 int stage_base(StageEnv *env);
+/* One training step of the base stage on a host batch (inputs (B, split dims), targets (B)):
+ * returns the loss; a non-finite loss leaves the weights untouched. *hits counts the batch's
+ * correct predictions (classification). The benchmarks time this same step. */
+struct Optimizer;
+float base_train_step(Ctx *c, Model *m, struct Optimizer *opt, const Split *tr, const float *xb, const float *yb, int B,
+                      int classify, int *hits);
 /* Loads the committed base weights into env->model (a completed base stage). */
 int stage_base_load(StageEnv *env);
 
