@@ -4,7 +4,9 @@ authors use it), written to match src/engine/models/unet.c: used by tests/ref/ma
 
 Differences from the DDIM file, none of which change the function: q, k, v are one Linear
 (3C) instead of three 1x1 convolutions (the same maps), named qkv/proj_out to match our
-parameter names; GroupNorm uses min(32, C) groups (dividing C) so tiny test networks work."""
+parameter names; GroupNorm uses min(32, C/4) groups (at least 1, dividing C): DDIM's 32 at its
+widths (128 channels and up), and groups of about 4 channels in narrow CPU networks, where
+one channel per group would erase the per-channel timestep and conditioning shift."""
 import math
 
 import torch
@@ -13,7 +15,7 @@ import torch.nn.functional as F
 
 
 def gn_groups(c):
-    g = min(32, c)
+    g = max(1, min(32, c // 4))
     while c % g:
         g -= 1
     return g

@@ -73,6 +73,10 @@ int dataset_load_nerf(const char *scene_dir, Dataset *ds, Status *st);
  * data_batch_1.bin / test_batch.bin when present). Pixels / 255. */
 int dataset_load_cifar10(const char *dir, Dataset *ds, Status *st);
 
+/* A generated regression task, x ~ U(-1,1)^4, y = sin(pi x1)(1 + x2) + x3^2 - x4/2, standardised
+ * (data/synthetic.c): for tests and quick demonstrations of OCD. */
+int dataset_make_synthetic(int n_train, int n_test, uint64_t seed, Dataset *ds, Status *st);
+
 void dataset_free(Dataset *ds);
 
 /* Rays of a view: origin and direction of pixel (i = column, j = row) for a camera-to-world

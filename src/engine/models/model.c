@@ -47,7 +47,9 @@ Tensor *model_linear(Ctx *c, Model *m, int idx, Tensor *x, ModelTap *tap, int re
     } else {
         Tensor *w = l->weight;
         if (w->ndim != 2) w = tensor_view(c, w, SHAPE(l->out, l->in)); /* a conv on a 1x1 output */
-        y = op_linear(c, x, w, l->bias);
+        const int own_bias = tap && tap->layer == idx && tap->ps_bias; /* per-sample biases alone (Tent) */
+        y = op_linear(c, x, w, own_bias ? NULL : l->bias);
+        if (own_bias) y = op_add(c, y, tap->ps_bias);
     }
     if (relu) y = op_relu(c, y);
     if (tap && tap->layer == idx) {

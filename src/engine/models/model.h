@@ -28,7 +28,7 @@ typedef struct {
 typedef struct {
     int layer;          /* index into Model.layers; -1: neither capture nor replace */
     Tensor *ps_weight;  /* (B, out, in) used instead of the layer's weight, per sample; or NULL */
-    Tensor *ps_bias;    /* (B, out) used instead of the layer's bias; or NULL */
+    Tensor *ps_bias;    /* (B, out) used instead of the layer's bias, with or without ps_weight; or NULL */
     Tensor *input;      /* set by forward: the layer's input, (B, in) */
     Tensor *activation; /* set by forward: the layer's activation, (B, out) */
 } ModelTap;

@@ -11,37 +11,55 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* layer idx on the points of B views: x (B*R*S, in) -> (B*R*S, out), per view when the tap
+ * gives weights; the tap keeps the per-point input and activation (reduced below) */
+static Tensor *nerf_layer(Ctx *c, Model *m, int idx, Tensor *x, int B, ModelTap *tap, int relu)
+{
+    const ModelLayer *l = &m->layers[idx];
+    const int P = x->shape[0] / B;
+    Tensor *h;
+    const int tapped = tap && tap->layer == idx;
+    if (tapped && tap->ps_weight) { /* each view its own weights */
+        h = op_linear_per_sample(c, op_reshape(c, x, SHAPE(B, P, l->in)), tap->ps_weight, tap->ps_bias);
+        h = op_reshape(c, h, SHAPE(B * P, l->out));
+        if (!tap->ps_bias) h = op_add(c, h, l->bias);
+    } else {
+        h = op_linear(c, x, l->weight, l->bias);
+    }
+    Tensor *a = relu ? op_relu(c, h) : h;
+    if (tapped) {
+        tap->input = x;
+        tap->activation = a;
+    }
+    return a;
+}
+
+/* sum(w v) / sum(w) over each view's points: (B*P, d) -> (B, d) */
+static Tensor *view_mean(Ctx *c, Tensor *v, Tensor *w, int B)
+{
+    const int P = v->shape[0] / B, d = v->shape[1];
+    Tensor *w3 = op_reshape(c, w, SHAPE(B, P, 1));
+    Tensor *num = op_sum_dim(c, op_mul(c, op_reshape(c, v, SHAPE(B, P, d)), w3), 1); /* (B, d) */
+    Tensor *den = op_reshape(c, op_sum_dim(c, op_reshape(c, w, SHAPE(B, P)), 1), SHAPE(B, 1));
+    return op_div(c, num, op_add(c, den, tensor_scalar(c, 1e-10f)));
+}
+
 static Tensor *tinynerf_forward(Ctx *c, Model *m, Tensor *x, ModelTap *tap)
 {
     const TinyNerfConfig *k = m->impl;
     ShapeStr sx;
     ENG_ASSERT(x->ndim == 3 && x->shape[2] == 6, "tinynerf: rays must be (B, R, 6), got %s", tensor_shape_str(x, &sx));
-    const int B = x->shape[0], R = x->shape[1], S = k->samples, E = 3 + 6 * k->freqs;
+    const int B = x->shape[0], R = x->shape[1];
     Tensor *z;
-    Tensor *enc = op_nerf_encode(c, op_reshape(c, x, SHAPE(B * R, 6)), S, k->freqs, k->near, k->far, &z);
-    const ModelLayer *l1 = &m->layers[0];
-    Tensor *h;
-    const int tapped = tap && tap->layer == 0;
-    if (tapped && tap->ps_weight) { /* each view its own layer1 */
-        h = op_linear_per_sample(c, op_reshape(c, enc, SHAPE(B, R * S, E)), tap->ps_weight, tap->ps_bias);
-        h = op_reshape(c, h, SHAPE(B * R * S, 128));
-        if (!tap->ps_bias) h = op_add(c, h, l1->bias);
-    } else {
-        h = op_linear(c, enc, l1->weight, l1->bias);
-    }
-    Tensor *a1 = op_relu(c, h);
-    ENG_ASSERT(!(tap && tap->layer > 0 && tap->ps_weight), "tinynerf: only layer1 takes per-sample weights");
-    Tensor *a2 = model_linear(c, m, 1, a1, tap, 1);
-    Tensor *raw = model_linear(c, m, 2, a2, tap, 0);
+    Tensor *enc = op_nerf_encode(c, op_reshape(c, x, SHAPE(B * R, 6)), k->samples, k->freqs, k->near, k->far, &z);
+    Tensor *a1 = nerf_layer(c, m, 0, enc, B, tap, 1);
+    Tensor *a2 = nerf_layer(c, m, 1, a1, B, tap, 1);
+    Tensor *raw = nerf_layer(c, m, 2, a2, B, tap, 0);
     Tensor *w;
     Tensor *rgb = op_nerf_composite(c, raw, z, k->white, &w);
-    if (tapped) { /* sum(w a) / sum(w) over each view's points */
-        Tensor *w3 = op_reshape(c, w, SHAPE(B, R * S, 1));
-        Tensor *num = op_sum_dim(c, op_mul(c, op_reshape(c, a1, SHAPE(B, R * S, 128)), w3), 1); /* (B, 128) */
-        Tensor *den = op_reshape(c, op_sum_dim(c, op_reshape(c, w, SHAPE(B, R * S)), 1), SHAPE(B, 1));
-        Tensor *eps = tensor_scalar(c, 1e-10f);
-        tap->activation = op_div(c, num, op_add(c, den, eps));
-        tap->input = op_reshape(c, enc, SHAPE(B, R * S, E));
+    if (tap && tap->layer >= 0 && tap->layer < 3) { /* one vector per view: the render-weighted means */
+        tap->input = view_mean(c, tap->input, w, B);
+        tap->activation = view_mean(c, tap->activation, w, B);
     }
     return op_reshape(c, rgb, SHAPE(B, R, 3));
 }

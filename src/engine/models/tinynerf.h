@@ -16,9 +16,11 @@ typedef struct {
 } TinyNerfConfig;
 
 /* forward: x = rays (B, R, 6) [origin, direction] of B views -> colours (B, R, 3). With a tap
- * on layer1: per-sample (per-view) weights (B, 128, 3+6F); the captured activation is the
- * view's ReLU(layer1) averaged over all its sample points weighted by the rendering weights,
- * sum(w a) / sum(w): (B, 128) (the authors' conditioning); the input is the encoding. */
+ * on any layer: per-sample (per-view) weights (B, out, in); the captured activation is the
+ * view's layer output (after ReLU for layer1/2) averaged over all its sample points weighted
+ * by the rendering weights, sum(w a) / sum(w): (B, out) (the authors' conditioning for
+ * layer1); the captured input is the same weighted mean of the layer's input (B, in) (for
+ * layer1, of the positional encoding). */
 Model *tinynerf_create(Ctx *c, const TinyNerfConfig *cfg);
 const TinyNerfConfig *tinynerf_config(const Model *m);
 

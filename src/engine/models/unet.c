@@ -39,6 +39,8 @@ struct UNet {
     int up_has_attn[UNET_MAX_LEVELS];
     Tensor *up_w[UNET_MAX_LEVELS], *up_b[UNET_MAX_LEVELS];
     Tensor *norm_out_g, *norm_out_b, *conv_out_w, *conv_out_b;
+    Tensor *cond_w[3], *cond_b[3], *codeout_w, *codeout_b;
+    int H, W;
 };
 
 UNetConfig unet_config_paper(void)
@@ -49,10 +51,13 @@ UNetConfig unet_config_paper(void)
     return c;
 }
 
-/* GroupNorm(32) as DDIM, or the largest divisor of C below 32 for narrow CPU networks */
+/* GroupNorm(32) as DDIM; narrow CPU networks get groups of about 4 channels (C/4, a divisor
+ * of C): with one channel per group the norm after the timestep projection would subtract
+ * each channel's spatially constant shift, erasing the time and the conditioning */
 static int gn_groups(int C)
 {
-    int g = C < 32 ? C : 32;
+    int g = C / 4 < 32 ? C / 4 : 32;
+    if (g < 1) g = 1;
     while (C % g) g--;
     return g;
 }
@@ -127,26 +132,32 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
                UNET_MAX_LEVELS);
     ENG_ASSERT(cfg->num_res_blocks >= 1 && cfg->num_res_blocks <= 3, "unet: %d residual blocks per level (1..3)",
                cfg->num_res_blocks);
-    ENG_ASSERT(cfg->resolution % (1 << (cfg->nlevels - 1)) == 0, "unet: resolution %d not divisible by 2^%d",
-               cfg->resolution, cfg->nlevels - 1);
+    const int H = cfg->height ? cfg->height : cfg->resolution, W = cfg->width ? cfg->width : cfg->resolution;
+    ENG_ASSERT(H > 0 && W > 0 && H % (1 << (cfg->nlevels - 1)) == 0 && W % (1 << (cfg->nlevels - 1)) == 0,
+               "unet: input %dx%d not divisible by 2^%d", H, W, cfg->nlevels - 1);
+    ENG_ASSERT(cfg->ncond >= 0 && cfg->ncond <= 3, "unet: %d conditioning inputs (0..3)", cfg->ncond);
     ENG_ASSERT(cfg->mid_attn >= 0 && cfg->mid_attn <= 2, "unet: %d middle attention blocks (0..2)", cfg->mid_attn);
     UNet *u = calloc(1, sizeof *u);
     ENG_CHECK_ALLOC(u);
     u->cfg = *cfg;
     u->c = c;
+    u->H = H;
+    u->W = W;
     u->ps = params_create(c);
     const int ch = cfg->ch, T = 4 * ch, nb = cfg->num_res_blocks;
     char p[64];
-    u->temb_w0 = params_add(u->ps, "temb.dense.0.weight", SHAPE(T, ch));
+    const int tin = cfg->temb_in > 0 ? cfg->temb_in : ch;
+    u->temb_w0 = params_add(u->ps, "temb.dense.0.weight", SHAPE(T, tin));
     u->temb_b0 = params_add(u->ps, "temb.dense.0.bias", SHAPE(T));
     u->temb_w1 = params_add(u->ps, "temb.dense.1.weight", SHAPE(T, T));
     u->temb_b1 = params_add(u->ps, "temb.dense.1.bias", SHAPE(T));
     u->conv_in_w = params_add(u->ps, "conv_in.weight", SHAPE(ch, cfg->in_ch, 3, 3));
     u->conv_in_b = params_add(u->ps, "conv_in.bias", SHAPE(ch));
-    int res = cfg->resolution, block_in = ch;
+    int hh = H, ww = W, block_in = ch;
+#define RES (hh > ww ? hh : ww)
     for (int l = 0; l < cfg->nlevels; l++) {
         const int block_out = ch * cfg->ch_mult[l];
-        u->down_has_attn[l] = has_attn(cfg, res);
+        u->down_has_attn[l] = has_attn(cfg, RES);
         for (int b = 0; b < nb; b++) {
             snprintf(p, sizeof p, "down.%d.block.%d", l, b);
             res_build(u, &u->down_res[l][b], p, block_in, block_out);
@@ -160,7 +171,8 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
             snprintf(p, sizeof p, "down.%d.downsample.conv", l);
             u->down_w[l] = add_param(u, p, "weight", SHAPE(block_in, block_in, 3, 3));
             u->down_b[l] = add_param(u, p, "bias", SHAPE(block_in));
-            res /= 2;
+            hh /= 2;
+            ww /= 2;
         }
     }
     res_build(u, &u->mid1, "mid.block_1", block_in, block_in);
@@ -172,7 +184,7 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
     for (int l = cfg->nlevels - 1; l >= 0; l--) {
         const int block_out = ch * cfg->ch_mult[l];
         int skip_in = block_out;
-        u->up_has_attn[l] = has_attn(cfg, res);
+        u->up_has_attn[l] = has_attn(cfg, RES);
         for (int b = 0; b <= nb; b++) {
             if (b == nb) skip_in = ch * (l == 0 ? 1 : cfg->ch_mult[l - 1]);
             snprintf(p, sizeof p, "up.%d.block.%d", l, b);
@@ -187,13 +199,24 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
             snprintf(p, sizeof p, "up.%d.upsample.conv", l);
             u->up_w[l] = add_param(u, p, "weight", SHAPE(block_in, block_in, 3, 3));
             u->up_b[l] = add_param(u, p, "bias", SHAPE(block_in));
-            res *= 2;
+            hh *= 2;
+            ww *= 2;
         }
     }
     u->norm_out_g = params_add(u->ps, "norm_out.weight", SHAPE(block_in));
     u->norm_out_b = params_add(u->ps, "norm_out.bias", SHAPE(block_in));
     u->conv_out_w = params_add(u->ps, "conv_out.weight", SHAPE(cfg->out_ch, block_in, 3, 3));
     u->conv_out_b = params_add(u->ps, "conv_out.bias", SHAPE(cfg->out_ch));
+#undef RES
+    for (int i = 0; i < cfg->ncond; i++) {
+        snprintf(p, sizeof p, "cond.%d", i);
+        u->cond_w[i] = add_param(u, p, "weight", SHAPE(T, cfg->cond_dim[i]));
+        u->cond_b[i] = add_param(u, p, "bias", SHAPE(T));
+    }
+    if (cfg->ncond) {
+        u->codeout_w = params_add(u->ps, "codeout.weight", SHAPE(T, T));
+        u->codeout_b = params_add(u->ps, "codeout.bias", SHAPE(T));
+    }
     params_finalize(u->ps);
 
     /* initialisation, in the order the parameters were made */
@@ -219,6 +242,8 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
     }
     init_constant(c, u->norm_out_g, 1.0f);
     init_torch_default(c, u->conv_out_w, u->conv_out_b);
+    for (int i = 0; i < cfg->ncond; i++) init_torch_default(c, u->cond_w[i], u->cond_b[i]);
+    if (cfg->ncond) init_torch_default(c, u->codeout_w, u->codeout_b);
     return u;
 }
 
@@ -260,12 +285,10 @@ Tensor *unet_forward(Ctx *c, UNet *u, Tensor *x, Tensor *t, Tensor *cond)
 {
     const UNetConfig *cfg = &u->cfg;
     ShapeStr sx;
-    ENG_ASSERT(x->ndim == 4 && x->shape[1] == cfg->in_ch && x->shape[2] == cfg->resolution &&
-                   x->shape[3] == cfg->resolution,
-               "unet_forward: x %s, expected (B, %d, %d, %d)", tensor_shape_str(x, &sx), cfg->in_ch, cfg->resolution,
-               cfg->resolution);
+    ENG_ASSERT(x->ndim == 4 && x->shape[1] == cfg->in_ch && x->shape[2] == u->H && x->shape[3] == u->W,
+               "unet_forward: x %s, expected (B, %d, %d, %d)", tensor_shape_str(x, &sx), cfg->in_ch, u->H, u->W);
     const int nb = cfg->num_res_blocks;
-    Tensor *temb = op_timestep_embedding(c, t, cfg->ch);
+    Tensor *temb = op_timestep_embedding(c, t, cfg->temb_in > 0 ? cfg->temb_in : cfg->ch);
     temb = op_linear(c, op_silu(c, op_linear(c, temb, u->temb_w0, u->temb_b0)), u->temb_w1, u->temb_b1);
     if (cond) temb = op_add(c, temb, cond);
     Tensor *temb_act = op_silu(c, temb);
@@ -297,4 +320,19 @@ Tensor *unet_forward(Ctx *c, UNet *u, Tensor *x, Tensor *t, Tensor *cond)
     }
     h = norm_act(c, u, h, u->norm_out_g, u->norm_out_b);
     return op_conv2d(c, h, u->conv_out_w, u->conv_out_b, 1, 1);
+}
+
+Tensor *unet_cond_embed(Ctx *c, UNet *u, Tensor *const *inputs)
+{
+    ENG_ASSERT(u->cfg.ncond > 0, "unet_cond_embed: the network was built without conditioning inputs");
+    Tensor *sum = NULL;
+    for (int i = 0; i < u->cfg.ncond; i++) {
+        ShapeStr sx;
+        ENG_ASSERT(inputs[i]->ndim == 2 && inputs[i]->shape[1] == u->cfg.cond_dim[i],
+                   "unet_cond_embed: input %d is %s, expected (B, %d)", i, tensor_shape_str(inputs[i], &sx),
+                   u->cfg.cond_dim[i]);
+        Tensor *e = op_silu(c, op_linear(c, inputs[i], u->cond_w[i], u->cond_b[i]));
+        sum = sum ? op_add(c, sum, e) : e;
+    }
+    return op_linear(c, sum, u->codeout_w, u->codeout_b);
 }

@@ -26,6 +26,11 @@ typedef struct {
     int attn_res[UNET_MAX_ATTN_RES]; /* resolutions with attention (e.g. 16) */
     int n_attn_res;
     int resolution;           /* input side, divisible by 2^(nlevels-1) */
+    int height, width;        /* a rectangular input instead (both 0: resolution x resolution);
+                                 attention at a level whose larger side is in attn_res */
+    int temb_in;              /* width of the timestep sinusoid (0: ch, as DDIM) */
+    int ncond;                /* conditioning inputs embedded by unet_cond_embed (0..3) */
+    int cond_dim[3];          /* their widths */
     int mid_attn;             /* attention blocks in the middle (DDIM: 1, the paper says 2) */
     float dropout;
     float gn_eps;             /* GroupNorm epsilon (DDIM: 1e-6) */
@@ -43,8 +48,13 @@ void unet_destroy(UNet *u);
 ParamSet *unet_params(UNet *u);
 int unet_temb_dim(const UNet *u); /* 4*ch: the width of a conditioning embedding */
 
-/* x (B, in_ch, R, R), t (B) timesteps, cond (B, 4*ch) or NULL -> (B, out_ch, R, R) */
+/* x (B, in_ch, H, W), t (B) timesteps, cond (B, 4*ch) or NULL -> (B, out_ch, H, W) */
 Tensor *unet_forward(Ctx *c, UNet *u, Tensor *x, Tensor *t, Tensor *cond);
+
+/* OCD's conditioning embedding (the authors' MNIST form): each input (B, cond_dim[i]) through
+ * Linear + SiLU to 4*ch, summed, then one more Linear ("codeout"). The result is the `cond`
+ * of unet_forward; it depends on the sample only, so a sampler computes it once. */
+Tensor *unet_cond_embed(Ctx *c, UNet *u, Tensor *const *inputs);
 
 #ifdef __cplusplus
 }
