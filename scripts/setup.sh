@@ -59,7 +59,7 @@ asan)
     # one the kernels' AVX2 variants
     build "${BUILD}-asan" -DOCD_SANITIZE=ON -DOCD_WITH_CUDA=OFF -DOCD_MARCH=x86-64-v3
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        ctest --test-dir "${BUILD}-asan" --output-on-failure -j "$JOBS" -L "unit|integration"
+        ctest --test-dir "${BUILD}-asan" --output-on-failure -j "$JOBS" -L "unit|integration" -LE long
     ;;
 bench)
     need_packages "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"

@@ -12,5 +12,6 @@ int cli_exit_code(ErrCode code);
 int cmd_run(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
+int cmd_results(int argc, char **argv);
 
 #endif

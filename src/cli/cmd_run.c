@@ -172,7 +172,7 @@ int cmd_run(int argc, char **argv)
     status_clear(&st);
     if (argc < 1 || argv[0][0] == '-') {
         fprintf(stderr, "usage: ocd run PRESET [--set section.key=value]... [--stages LIST] [--session DIR]\n"
-                        "               [--seed N] [--threads N] [--device cpu|cuda|auto]\n");
+                        "               [--seed N] [--threads N] [--device cpu|cuda|auto] [--from DIR]\n");
         return 2;
     }
     RunRequest rq;
@@ -185,7 +185,7 @@ int cmd_run(int argc, char **argv)
         return fail(&st);
     }
     snprintf(rq.asset_dir, sizeof rq.asset_dir, "%s", cli_asset_dir());
-    const char *session = NULL, *stages = "base";
+    const char *session = NULL, *stages = "base,select,overfit,diffusion,scale,alt,eval";
     for (int i = 1; i < argc && status_ok(&st); i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v && strncmp(a, "--", 2) == 0) {
@@ -195,6 +195,7 @@ int cmd_run(int argc, char **argv)
         if (!strcmp(a, "--set")) config_set(&rq.cfg, v, &st);
         else if (!strcmp(a, "--stages")) stages = v;
         else if (!strcmp(a, "--session")) session = v;
+        else if (!strcmp(a, "--from")) snprintf(rq.from_dir, sizeof rq.from_dir, "%s", v);
         else if (!strcmp(a, "--seed")) config_set_kv(&rq.cfg, "run.seed", v, "--seed", &st);
         else if (!strcmp(a, "--threads")) config_set_kv(&rq.cfg, "run.threads", v, "--threads", &st);
         else if (!strcmp(a, "--device")) config_set_kv(&rq.cfg, "run.device", v, "--device", &st);

@@ -12,12 +12,16 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ocd COMMAND [options]\n\n"
-            "  run PRESET [--set section.key=value]... [--stages base,...] [--session DIR]\n"
-            "             [--seed N] [--threads N] [--device cpu|cuda|auto]\n"
+            "  run PRESET [--set section.key=value]... [--stages LIST] [--session DIR]\n"
+            "             [--seed N] [--threads N] [--device cpu|cuda|auto] [--from DIR]\n"
             "        run the stages of PRESET (a name from `ocd presets`, or an .ini file) into a session\n"
-            "        (default sessions/<preset>); a session that exists resumes where it stopped\n"
+            "        (LIST: base,select,overfit,diffusion,scale,alt,eval, the default: all of them)\n"
+            "        (default sessions/<preset>); a session that exists resumes where it stopped;\n"
+            "        --from DIR takes the complete stages of session DIR whose settings agree\n"
             "  presets [--keys]   list the presets (--keys: every key a preset may set)\n"
             "  inspect DIR        what a session holds: configuration, stages, metrics, checkpoints\n"
+            "  results DIR [--format md|csv|json]\n"
+            "                     the eval stage's table: every method, mean and SD over the repeats\n"
             "  devices            the compute backends and whether they can run here\n"
             "  --help             this text\n\n"
             "exit status: 0 done, 2 bad input (a file, the data, the configuration), 3 a non-finite\n"
@@ -54,6 +58,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
+    if (!strcmp(cmd, "results")) return cmd_results(argc - 2, argv + 2);
     if (!strcmp(cmd, "presets")) return cmd_presets(argc - 2, argv + 2);
     if (!strcmp(cmd, "devices")) return cmd_devices();
     fprintf(stderr, "ocd: unknown command '%s'\n\n", cmd);

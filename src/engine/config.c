@@ -19,7 +19,7 @@ static const CfgKey SCHEMA[] = {
     {"run.seed", CFG_INT, "1", 0, 2147483647, NULL, "seed of every random draw (init, order, dropout, noise)"},
     {"run.threads", CFG_INT, "2", 1, 256, NULL, "CPU threads"},
     {"run.device", CFG_ENUM, "auto", 0, 0, "cpu|cuda|auto", "where to compute (auto: CUDA when a GPU is present)"},
-    {"data.dataset", CFG_ENUM, "mnist", 0, 0, "mnist|california|nerf|cifar10", "which dataset"},
+    {"data.dataset", CFG_ENUM, "mnist", 0, 0, "mnist|california|nerf|cifar10|synthetic", "which dataset (synthetic: generated, no files)"},
     {"data.path", CFG_STRING, "data/mnist", 0, 0, NULL, "dataset folder or file, relative to assets/ (or absolute)"},
     {"data.train_limit", CFG_INT, "0", 0, BIG, NULL, "use only the first N training samples (0: all)"},
     {"data.test_limit", CFG_INT, "0", 0, BIG, NULL, "use only the first N test samples (0: all)"},
@@ -42,6 +42,56 @@ static const CfgKey SCHEMA[] = {
     {"base.checkpoint_every", CFG_INT, "0", 0, 10000000, NULL,
      "base training: optimizer steps between checkpoints (0: once per epoch)"},
     {"base.eval_batch", CFG_INT, "1000", 1, 1 << 20, NULL, "evaluation batch size (NeRF: rays per chunk)"},
+    {"select.samples", CFG_INT, "256", 1, 1 << 24, NULL, "select: training samples (NeRF: views) whose losses are scored"},
+    {"select.draws", CFG_INT, "64", 2, 100000, NULL, "select: Gaussian perturbations of each layer per sample"},
+    {"select.noise", CFG_FLOAT, "0.1", 1e-6, 100, NULL, "select: perturbation std, relative to the std of the layer's weights"},
+    {"select.rays", CFG_INT, "256", 1, 1 << 24, NULL, "select (NeRF): rays of each view in its loss"},
+    {"select.layer", CFG_STRING, "", 0, 0, NULL, "use this layer instead of the highest-scoring one (\"\": automatic)"},
+    {"overfit.samples", CFG_INT, "0", 0, 1 << 30, NULL, "overfit: training samples to collect (0: all)"},
+    {"overfit.steps", CFG_INT, "3", 0, 10000, NULL, "overfit: optimiser steps per sample (authors: 3 MNIST, 10 NeRF)"},
+    {"overfit.lr", CFG_FLOAT, "5e-4", 1e-9, 10, NULL, "overfit: learning rate (authors: 5e-4 MNIST, 5e-3 NeRF)"},
+    {"overfit.optimizer", CFG_ENUM, "adam", 0, 0, "adam|gd", "overfit: Adam (the authors' code) or plain gradient descent (the paper)"},
+    {"overfit.batch", CFG_INT, "256", 1, 1 << 20, NULL, "overfit: samples overfit at once, each with its own layer copy"},
+    {"overfit.rays", CFG_INT, "2048", 1, 1 << 24, NULL, "overfit (NeRF): rays of the view per step (all: 10000)"},
+    {"overfit.store_mb", CFG_FLOAT, "1024", 0, 1e7, NULL, "overfit: store the directions up to this size; above it they are remade on the fly"},
+    {"overfit.checkpoint_seconds", CFG_FLOAT, "30", 0, 1e7, NULL, "overfit: seconds between checkpoints of a long collection"},
+    {"diffusion.schedule", CFG_ENUM, "official", 0, 0, "official|paper", "official: T=1000, DDIM sampling; paper: T=10, ancestral (OCD-SPEC 3)"},
+    {"diffusion.T", CFG_INT, "1000", 1, 10000, NULL, "diffusion: training timesteps (paper: 10)"},
+    {"diffusion.beta_start", CFG_FLOAT, "1e-6", 1e-9, 0.5, NULL, "diffusion: first beta (official 1e-6, paper 1e-4)"},
+    {"diffusion.beta_end", CFG_FLOAT, "1e-2", 1e-9, 0.999, NULL, "diffusion: last beta"},
+    {"diffusion.sample_steps", CFG_INT, "10", 1, 1000, NULL, "diffusion: DDIM sampling steps (official schedule)"},
+    {"diffusion.normalise", CFG_ENUM, "std", 0, 0, "std|l2", "divide the shift by the std of its entries (authors) or its L2 norm (paper)"},
+    {"diffusion.ch", CFG_INT, "8", 1, 1024, NULL, "U-Net base channels (paper: 128)"},
+    {"diffusion.ch_mult", CFG_STRING, "1,2,2", 0, 0, NULL, "U-Net channel multipliers per level (paper: 1,1,2,2,4,4)"},
+    {"diffusion.res_blocks", CFG_INT, "1", 1, 3, NULL, "U-Net residual blocks per level (paper: 2)"},
+    {"diffusion.attn_res", CFG_STRING, "", 0, 0, NULL, "U-Net: image sizes (larger side) with attention (paper: 16)"},
+    {"diffusion.mid_attn", CFG_INT, "1", 0, 2, NULL, "U-Net: attention blocks in the middle (code 1, paper 2)"},
+    {"diffusion.dropout", CFG_FLOAT, "0.1", 0, 0.95, NULL, "U-Net dropout while training (authors: 0.4 MNIST, 0.2 NeRF)"},
+    {"diffusion.sample_dropout", CFG_BOOL, "false", 0, 0, NULL, "keep dropout on while sampling (the authors' code never sets eval mode)"},
+    {"diffusion.pad", CFG_INT, "0", 0, 4096, NULL, "pad the weight matrix to an N x N image (authors 128); 0: the smallest that fits"},
+    {"diffusion.cond_maps", CFG_BOOL, "false", 0, 0, NULL, "also feed the activation along rows and the input along columns as image channels (not in the paper)"},
+    {"diffusion.steps", CFG_INT, "2000", 1, 100000000, NULL, "diffusion: optimiser steps"},
+    {"diffusion.batch", CFG_INT, "8", 1, 65536, NULL, "diffusion: samples per micro-batch"},
+    {"diffusion.accum", CFG_INT, "1", 1, 1024, NULL, "diffusion: micro-batches per optimiser step (authors: batch 1 x 8)"},
+    {"diffusion.lr", CFG_FLOAT, "2e-4", 1e-9, 1, NULL, "diffusion: Adam learning rate (code 2e-4, paper 1e-4)"},
+    {"diffusion.clip", CFG_FLOAT, "1.0", 0, 1e9, NULL, "diffusion: gradient-norm clipping (0: none)"},
+    {"diffusion.ema", CFG_FLOAT, "0.9999", 0, 1, NULL, "diffusion: EMA decay of the weights that are sampled"},
+    {"diffusion.ema_warmup", CFG_BOOL, "true", 0, 0, NULL, "diffusion: EMA decay min(ema, (1+n)/(10+n)) after n steps"},
+    {"diffusion.checkpoint_every", CFG_INT, "500", 0, 100000000, NULL, "diffusion: optimiser steps between checkpoints"},
+    {"diffusion.log_every", CFG_INT, "50", 1, 100000000, NULL, "diffusion: optimiser steps per point of the loss curve"},
+    {"scale.ch", CFG_INT, "32", 1, 4096, NULL, "scale model width (authors: 128 MNIST, 32 NeRF)"},
+    {"scale.loss", CFG_ENUM, "code", 0, 0, "code|paper|logmse|mse", "scale loss: the authors' relative error in dB, the paper's, MSE of log rho, or MSE of rho"},
+    {"scale.lr", CFG_FLOAT, "1e-3", 1e-9, 1, NULL, "scale: Adam learning rate"},
+    {"scale.steps", CFG_INT, "2000", 1, 100000000, NULL, "scale: optimiser steps"},
+    {"scale.batch", CFG_INT, "32", 1, 65536, NULL, "scale: samples per step"},
+    {"alt.enabled", CFG_BOOL, "true", 0, 0, NULL, "run the pipeline on the runner-up layer too (the alternative-layer ablation)"},
+    {"alt.diffusion_steps", CFG_INT, "0", 0, 100000000, NULL, "alt: diffusion steps (0: as diffusion.steps)"},
+    {"eval.test_limit", CFG_INT, "0", 0, 1 << 30, NULL, "eval: test samples (0: all)"},
+    {"eval.repeats", CFG_INT, "3", 1, 1000, NULL, "eval: seeds of the sampled methods (mean and SD)"},
+    {"eval.ensemble", CFG_INT, "5", 1, 64, NULL, "eval: draws of the ensemble and the mean network"},
+    {"eval.batch", CFG_INT, "32", 1, 65536, NULL, "eval: test samples per batch"},
+    {"eval.tent", CFG_BOOL, "true", 0, 0, NULL, "eval: the Tent baselines (classification)"},
+    {"eval.tent_lr", CFG_FLOAT, "1e-3", 1e-9, 10, NULL, "eval: Tent's Adam learning rate"},
 };
 
 enum { NKEYS = (int)(sizeof SCHEMA / sizeof SCHEMA[0]) };
@@ -218,6 +268,38 @@ int cfg_bool(const Config *cfg, const char *key)
     int b = 0;
     parse_bool(cfg->value[must_index(key)], &b);
     return b;
+}
+
+/* the first stage whose result a key decides: base 0, select 1, overfit 2, diffusion 3,
+ * scale 4, alt 5, eval 6; -1 for keys that decide none */
+static int key_stage(const char *key)
+{
+    static const struct {
+        const char *prefix;
+        int stage;
+    } map[] = {{"preset.", -1}, {"run.threads", -1}, {"run.device", -1}, {"run.", 0},     {"data.", 0},
+               {"model.", 0},   {"base.", 0},         {"select.", 1},     {"overfit.", 2}, {"diffusion.normalise", 2},
+               {"diffusion.", 3}, {"scale.", 4},      {"alt.", 5},        {"eval.", 6}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strncmp(key, map[i].prefix, strlen(map[i].prefix))) return map[i].stage;
+    return 0;
+}
+
+int config_diff_upto(const Config *a, const Config *b, int upto, char *buf, size_t len)
+{
+    int n = 0;
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < NKEYS; i++) {
+        const int ks = key_stage(SCHEMA[i].key);
+        /* alt re-runs overfit, diffusion and scale on another layer: their keys decide it too */
+        if (ks < 0 || ks > upto) continue;
+        if (strcmp(a->value[i], b->value[i]) != 0) {
+            used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s", n ? ", " : "", SCHEMA[i].key);
+            n++;
+        }
+    }
+    return n;
 }
 
 int config_diff(const Config *a, const Config *b, char *buf, size_t len)

@@ -50,6 +50,12 @@ double cfg_float(const Config *cfg, const char *key);
 const char *cfg_str(const Config *cfg, const char *key);
 int cfg_bool(const Config *cfg, const char *key);
 
+/* Keys that decide the result of pipeline stage `upto` (0 base, 1 select, ... in the
+ * engine's order) and every stage before it, whose values differ between a and b
+ * (comma-separated into buf); returns their count. The preset's name and description, the
+ * thread count and the device do not count. */
+int config_diff_upto(const Config *a, const Config *b, int upto, char *buf, size_t len);
+
 /* Keys whose values differ between two configurations, comma-separated, into buf. */
 int config_diff(const Config *a, const Config *b, char *buf, size_t len);
 

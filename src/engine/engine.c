@@ -7,6 +7,9 @@
 #include "models/googlenet.h"
 #include "models/lenet5.h"
 #include "models/mlp.h"
+#include "ocd/eval.h"
+#include "ocd/pipeline.h"
+#include "ocd/select.h"
 #include "ocd/stage.h"
 #include "session.h"
 
@@ -23,7 +26,7 @@ struct Engine {
     Status st;
 };
 
-static const char *const STAGES[] = {"base"};
+static const char *const STAGES[] = {"base", "select", "overfit", "diffusion", "scale", "alt", "eval"};
 
 const char *const *engine_stage_names(int *n)
 {
@@ -74,6 +77,10 @@ static int load_data(const RunRequest *rq, Dataset *ds, Status *st)
         r = dataset_load_california(path, (uint64_t)cfg_int(&rq->cfg, "data.split_seed"), ds, st);
     else if (!strcmp(kind, "nerf"))
         r = dataset_load_nerf(path, ds, st);
+    else if (!strcmp(kind, "synthetic"))
+        r = dataset_make_synthetic(cfg_int(&rq->cfg, "data.train_limit") > 0 ? cfg_int(&rq->cfg, "data.train_limit") : 2000,
+                                   cfg_int(&rq->cfg, "data.test_limit") > 0 ? cfg_int(&rq->cfg, "data.test_limit") : 500,
+                                   (uint64_t)cfg_int(&rq->cfg, "data.split_seed"), ds, st);
     else
         r = dataset_load_cifar10(path, ds, st);
     return r;
@@ -103,6 +110,28 @@ static Model *make_model(Ctx *c, const Config *cfg, const Dataset *ds, Status *s
         return NULL;
     }
     return googlenet_create(c, ds->n_classes, cfg_int(cfg, "model.width_div"));
+}
+
+/* --from: the leading stages of another session that were made with the same settings */
+static void take_stages(Engine *e, Session *s, const char *from)
+{
+    Status *st = &e->st;
+    Session src;
+    if (session_load(from, &src, st)) return;
+    int n;
+    const char *const *names = engine_stage_names(&n);
+    for (int i = 0; i < n && status_ok(st); i++) {
+        if (session_stage_complete(s, names[i])) continue;
+        if (!session_stage_complete(&src, names[i])) break;
+        char diff[1024];
+        if (config_diff_upto(&src.cfg, &e->rq.cfg, i, diff, sizeof diff) > 0) {
+            bus_log(e->bus, "", "--from %s: stage %s not taken (settings differ: %s)", from, names[i], diff);
+            break;
+        }
+        if (session_copy_stage(s, src.path, names[i], st) == 0)
+            bus_log(e->bus, "", "--from %s: stage %s taken", from, names[i]);
+    }
+    session_end(&src);
 }
 
 static void *engine_main(void *arg)
@@ -137,6 +166,7 @@ static void *engine_main(void *arg)
         for (int i = 0; i < model->ps->count; i++) nparams += model->ps->params[i]->numel;
         bus_log(e->bus, "", "model: %s, %lld parameters; session %s", model->kind, (long long)nparams, rq->session_dir);
         StageEnv env = {.c = c, .cfg = &rq->cfg, .s = &s, .bus = e->bus, .ds = &ds, .model = model, .st = st};
+        if (rq->from_dir[0]) take_stages(e, &s, rq->from_dir);
         for (int i = 0; i < rq->nstages && status_ok(st); i++) {
             const char *stage = rq->stages[i];
             Event ev = {.kind = EV_STAGE_BEGIN};
@@ -148,10 +178,26 @@ static void *engine_main(void *arg)
                 if (!strcmp(stage, "base") && stage_base_load(&env)) break;
                 continue;
             }
+            /* a stage reads what every earlier stage committed */
+            int n_all;
+            const char *const *names = engine_stage_names(&n_all);
+            for (int k = 0; k < n_all && strcmp(names[k], stage); k++)
+                if (!session_stage_complete(&s, names[k])) {
+                    status_fail(st, ERR_STATE, "stage %s needs stage %s to be complete first (ocd run ... --stages %s,...)",
+                                stage, names[k], names[k]);
+                    break;
+                }
+            if (!status_ok(st)) break;
             bus_push(e->bus, &ev);
             session_log(&s, "stage %s started", stage);
             int r = 0;
             if (!strcmp(stage, "base")) r = stage_base(&env);
+            else if (!strcmp(stage, "select")) r = stage_select(&env);
+            else if (!strcmp(stage, "overfit")) r = stage_overfit(&env);
+            else if (!strcmp(stage, "diffusion")) r = stage_diffusion(&env);
+            else if (!strcmp(stage, "scale")) r = stage_scale(&env);
+            else if (!strcmp(stage, "alt")) r = stage_alt(&env);
+            else if (!strcmp(stage, "eval")) r = stage_eval(&env);
             Event end = {.kind = EV_STAGE_END, .code = r ? st->code : ERR_NONE};
             snprintf(end.stage, sizeof end.stage, "%s", stage);
             snprintf(end.text, sizeof end.text, "%s", r ? st->msg : "complete");

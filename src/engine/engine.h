@@ -20,6 +20,7 @@ typedef struct {
     char asset_dir[512]; /* where data.path is looked up when relative */
     char stages[ENGINE_MAX_STAGES][16];
     int nstages;
+    char from_dir[512]; /* "" or a session whose complete stages are taken where their settings agree */
 } RunRequest;
 
 /* The stages the engine knows, in pipeline order. */

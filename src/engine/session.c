@@ -164,6 +164,24 @@ int session_commit_stage(Session *s, const char *stage, Status *st)
     return 0;
 }
 
+int session_copy_stage(Session *s, const char *src_session_h5, const char *stage, Status *st)
+{
+    if (session_stage_complete(s, stage))
+        return status_fail(st, ERR_STATE, "%s: stage %s is complete already and is never rewritten", s->dir, stage);
+    H5File *f = h5w_begin(s->path, s->path, st);
+    if (!f) return -1;
+    char path[64];
+    snprintf(path, sizeof path, "/%s", stage);
+    if (h5w_unlink(f, path, st) || h5w_copy_from(f, src_session_h5, path, path, st) ||
+        h5w_attr_str(f, stage, "taken_from", src_session_h5, st)) {
+        h5w_abort(f);
+        return -1;
+    }
+    if (h5w_commit(f, st)) return -1;
+    session_log(s, "stage %s taken from %s", stage, src_session_h5);
+    return 0;
+}
+
 void session_log(Session *s, const char *fmt, ...)
 {
     if (!s->log) return;

@@ -41,6 +41,10 @@ void session_work_path(const Session *s, const char *stage, char *buf, size_t le
  * removes the work file. */
 int session_commit_stage(Session *s, const char *stage, Status *st);
 
+/* Takes stage `stage` (complete) from another session's file into this one, atomically, as a
+ * commit does; the stage's group keeps its attributes and gains `taken_from`. */
+int session_copy_stage(Session *s, const char *src_session_h5, const char *stage, Status *st);
+
 /* A line in session.log, with the time. */
 void session_log(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

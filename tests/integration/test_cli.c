@@ -46,9 +46,9 @@ static int exists(const char *path)
 static int run_preset(const char *session, char *text, size_t len, const char *e1, const char *e2, const char *e3,
                       const char *e4)
 {
-    char *v[16] = {(char *)ocd(), "run", "mnist-lenet5", "--session", (char *)session, "--set",
+    char *v[18] = {(char *)ocd(), "run", "mnist-lenet5", "--session", (char *)session, "--stages", "base", "--set",
                    "data.train_limit=256", "--set", "data.test_limit=100", "--set", "base.epochs=1", NULL};
-    int n = 11;
+    int n = 13;
     const char *extra[4] = {e1, e2, e3, e4};
     for (int i = 0; i < 4; i++)
         if (extra[i]) v[n++] = (char *)extra[i];
@@ -122,7 +122,7 @@ static void check_broken_data(const char *preset, const char *shorten, const cha
              breaker);
     CHECK(system(cmd) == 0, "could not prepare the broken data: %s", cmd);
     snprintf(opt, sizeof opt, "data.path=%s/%s", d, file);
-    char *v[] = {(char *)ocd(), "run", (char *)preset, "--session", s, "--set", opt, "--set", (char *)shorten, NULL};
+    char *v[] = {(char *)ocd(), "run", (char *)preset, "--session", s, "--stages", "base", "--set", opt, "--set", (char *)shorten, NULL};
     const int rc = run_capture(v, t, sizeof t);
     CHECK(rc == 2 && strstr(t, want1) && strstr(t, want2), "%s: status %d (want 2), message: %s", preset, rc, t);
     snprintf(h5, sizeof h5, "%s/session.h5", s);
@@ -174,7 +174,7 @@ TEST(a_regression_session_keeps_its_standardisation_and_units)
 {
     char s[128], t[8192], h5[200];
     snprintf(s, sizeof s, "%s/california", root());
-    char *v[] = {(char *)ocd(), "run", "california-mlp", "--session", s, "--set", "base.epochs=2", NULL};
+    char *v[] = {(char *)ocd(), "run", "california-mlp", "--session", s, "--stages", "base", "--set", "base.epochs=2", NULL};
     int rc = run_capture(v, t, sizeof t);
     CHECK(rc == 0, "california run failed (%d): %s", rc, t);
     snprintf(h5, sizeof h5, "%s/session.h5", s);

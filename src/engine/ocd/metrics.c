@@ -67,7 +67,7 @@ int eval_split(StageEnv *env, const Split *split, SplitMetrics *out)
     return 0;
 }
 
-static int save_set(struct H5File *f, const char *group, ParamSet *ps, Status *st)
+int paramset_save(struct H5File *f, const char *group, ParamSet *ps, Status *st)
 {
     float *host = malloc(sizeof(float) * (size_t)(ps->total ? ps->total : 1));
     params_download(ps, host);
@@ -84,7 +84,7 @@ static int save_set(struct H5File *f, const char *group, ParamSet *ps, Status *s
     return r;
 }
 
-static int load_set(struct H5File *f, const char *group, ParamSet *ps, Status *st)
+int paramset_load(struct H5File *f, const char *group, ParamSet *ps, Status *st)
 {
     float *host = calloc((size_t)(ps->total ? ps->total : 1), sizeof(float));
     int r = 0;
@@ -102,20 +102,20 @@ int model_save(struct H5File *f, const char *group, Model *m, Status *st)
 {
     char g[200];
     snprintf(g, sizeof g, "%s/weights", group);
-    if (save_set(f, g, m->ps, st)) return -1;
+    if (paramset_save(f, g, m->ps, st)) return -1;
     if (!m->buffers) return 0;
     snprintf(g, sizeof g, "%s/buffers", group);
-    return save_set(f, g, m->buffers, st);
+    return paramset_save(f, g, m->buffers, st);
 }
 
 int model_load(struct H5File *f, const char *group, Model *m, Status *st)
 {
     char g[200];
     snprintf(g, sizeof g, "%s/weights", group);
-    if (load_set(f, g, m->ps, st)) return -1;
+    if (paramset_load(f, g, m->ps, st)) return -1;
     if (!m->buffers) return 0;
     snprintf(g, sizeof g, "%s/buffers", group);
-    return load_set(f, g, m->buffers, st);
+    return paramset_load(f, g, m->buffers, st);
 }
 
 int optimizer_save(struct H5File *f, const char *group, Ctx *c, Optimizer *o, Status *st)

@@ -49,6 +49,9 @@ struct H5File;
 struct Optimizer;
 int model_save(struct H5File *f, const char *group, Model *m, Status *st);
 int model_load(struct H5File *f, const char *group, Model *m, Status *st);
+/* A parameter set as named datasets under `group` (group/<param name>). */
+int paramset_save(struct H5File *f, const char *group, ParamSet *ps, Status *st);
+int paramset_load(struct H5File *f, const char *group, ParamSet *ps, Status *st);
 /* An optimiser's state (its flat buffers and step count) under `group`. */
 int optimizer_save(struct H5File *f, const char *group, Ctx *c, struct Optimizer *o, Status *st);
 int optimizer_load(struct H5File *f, const char *group, Ctx *c, struct Optimizer *o, Status *st);

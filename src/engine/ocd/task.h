@@ -1,0 +1,56 @@
+/* The OCD stages' view of a dataset and its base model, the same for every task: samples are
+ * images (classification), feature rows (regression) or whole views (NeRF), each with a
+ * per-sample loss and the conditioning I(x) = (layer input, layer activation, base output)
+ * of OCD-SPEC §2.3. The stages (select, overfit, diffusion, scale, eval) are written against
+ * this and never look at the task kind themselves, except for the metrics. */
+#ifndef OCD_TASK_H
+#define OCD_TASK_H
+
+#include "ocd/stage.h"
+
+#include <stdint.h>
+
+typedef enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1 } SplitId;
+
+/* the base output as conditioning: logits (classification), the prediction (regression), or
+ * for NeRF the base render of the view, area-averaged to NERF_COND_SIDE^2 x 3 pixels (the
+ * authors' VGG-11 encoding is not available offline) */
+enum { NERF_COND_SIDE = 10 };
+
+typedef struct Task {
+    StageEnv *env;
+    TaskKind kind;
+    /* NeRF */
+    float *rays[2]; /* per split: (n, P, 6) */
+    int64_t P;      /* rays (pixels) per view */
+} Task;
+
+typedef struct {
+    int din, dact, dout; /* widths of the layer input, its activation and the base output */
+} CondDims;
+
+int task_init(Task *t, StageEnv *env);
+void task_free(Task *t);
+
+int task_count(const Task *t, SplitId s);
+/* rays per sample: P for NeRF (all of a view), 1 otherwise */
+int64_t task_full_rays(const Task *t);
+/* floats of one sample's x and y, for R rays (ignored outside NeRF) */
+int64_t task_x_floats(const Task *t, int64_t R);
+int64_t task_y_floats(const Task *t, int64_t R);
+
+/* x and y of B samples. NeRF: R rays per view, all of them in order when R == P, otherwise
+ * R drawn with replacement from Philox (key, sample index, ray) so a draw can be repeated. */
+void task_fill(const Task *t, SplitId s, const int64_t *idx, int B, int64_t R, uint64_t key, float *x, float *y);
+/* the model's input tensor for B filled samples */
+Tensor *task_input(Ctx *c, const Task *t, const float *x, int B, int64_t R);
+Tensor *task_target(Ctx *c, const Task *t, const float *y, int B, int64_t R);
+/* per-sample loss (B): cross-entropy, squared error, or the view's MSE over rays and colours */
+Tensor *task_loss(Ctx *c, const Task *t, Tensor *pred, Tensor *y);
+
+CondDims task_cond_dims(const Task *t, int layer);
+/* I(x) of B samples with the base weights (no gradients, eval mode), to host arrays
+ * (B x din, B x dact, B x dout). NeRF renders every view whole for it. */
+int task_cond(Task *t, int layer, SplitId s, const int64_t *idx, int B, float *cin, float *cact, float *cout);
+
+#endif

@@ -1,0 +1,42 @@
+/* The weight-diffusion network of a layer: the U-Net noise predictor over the layer's weight
+ * matrix (rows = outputs, cols = inputs) zero-padded, centred, to an H x W image, with OCD's
+ * conditioning e = PE(t) + codeout(E_i(input) + E_a(activation) + E_o(output)) added in every
+ * residual block (OCD-SPEC §4). Padding: diffusion.pad = 0 takes each side up to the next
+ * multiple of 2^(levels-1) (the smallest image); N > 0 pads to an N x N square (the authors'
+ * 128). With diffusion.cond_maps (a choice of this workbench, off in the paper presets) four
+ * more input channels carry the activation along the rows, the input along the columns and
+ * each entry's row and column position in [-1, 1] (CoordConv), so that a small network sees
+ * each entry's inputs and which unit it belongs to (a single-sample gradient of a linear
+ * layer is an outer product of a per-unit and a per-input factor). The loss and the sampler see only the real matrix:
+ * noise is added before padding and the prediction is cropped. */
+#ifndef OCD_WNET_H
+#define OCD_WNET_H
+
+#include "config.h"
+#include "core/status.h"
+#include "models/unet.h"
+#include "ocd/task.h"
+
+typedef struct {
+    int rows, cols;
+    int H, W, top, left;
+    int maps;
+    CondDims d;
+    UNetConfig ucfg;
+    UNet *unet;
+} WNet;
+
+/* the network's shape from the configuration; ERR_CONFIG for a bad list or size */
+int wnet_config(const Config *cfg, int rows, int cols, CondDims d, WNet *w, Status *st);
+void wnet_create(Ctx *c, WNet *w);
+void wnet_destroy(WNet *w);
+
+/* the conditioning embedding (B, 4ch) of host arrays (B x din, B x dact, B x dout) */
+Tensor *wnet_embed(Ctx *c, WNet *w, const float *cin, const float *cact, const float *cout, int B);
+/* the four map channels (B, 4, H, W): activation by row, input by column, row and column
+ * position; or NULL without maps */
+Tensor *wnet_maps(Ctx *c, WNet *w, const float *cin, const float *cact, int B);
+/* predicted noise (B, rows, cols) for x_t (B, rows, cols) at model timesteps t (B) */
+Tensor *wnet_eps(Ctx *c, WNet *w, Tensor *xt, Tensor *t, Tensor *emb, Tensor *maps);
+
+#endif

@@ -1,0 +1,214 @@
+/* The whole OCD pipeline through the real `ocd` binary.
+ *
+ * synthetic: on the bundled synthetic-mlp preset the best per-sample shift of the first layer
+ * is a smooth function of the input (data/synthetic.c), so OCD must beat the base model by a
+ * clear margin, and replacing the predicted scale by the training mean must do worse than
+ * OCD. Measured on the development machine: base MSE 0.296, OCD 0.207, no-scale 0.230 (SD
+ * over the two repeats below 0.004); the bounds below leave room for other CPUs' rounding.
+ *
+ * mnist: a few hundred real MNIST images, every stage at a tiny size: the table must have
+ * every method, with finite numbers, in all three formats, and the session every group. */
+#include "harness.h"
+#include "run_util.h"
+
+#include "h5io.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <sys/stat.h>
+
+static const char *ocd(void)
+{
+    const char *b = getenv("OCD_BIN");
+    if (!b) harness_skip("OCD_BIN is not set (run through ctest)");
+    return b;
+}
+
+static char g_root[64];
+
+static void remove_root(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_root);
+}
+
+static const char *root(void)
+{
+    if (!g_root[0]) {
+        snprintf(g_root, sizeof g_root, "/tmp/ocd-pipeline-XXXXXX");
+        if (!mkdtemp(g_root)) harness_skip("mkdtemp failed");
+        atexit(remove_root);
+    }
+    return g_root;
+}
+
+static char big[1 << 20];
+
+/* `ocd results DIR --format json`, parsed */
+static cJSON *results_json(const char *dir)
+{
+    char *v[] = {(char *)ocd(), "results", (char *)dir, "--format", "json", NULL};
+    const int rc = run_capture(v, big, sizeof big);
+    CHECK(rc == 0, "ocd results failed (%d): %s", rc, big);
+    cJSON *j = rc == 0 ? cJSON_Parse(big) : NULL;
+    CHECK(j != NULL, "ocd results printed no JSON: %.300s", big);
+    return j;
+}
+
+/* the mean of metric `m` of method `key`, NAN when absent */
+static double metric(cJSON *j, const char *key, const char *m, int *n)
+{
+    cJSON *arr = cJSON_GetObjectItem(j, "methods"), *o;
+    cJSON_ArrayForEach(o, arr)
+    {
+        cJSON *k = cJSON_GetObjectItem(o, "method");
+        if (k && cJSON_IsString(k) && !strcmp(k->valuestring, key)) {
+            cJSON *v = cJSON_GetObjectItem(o, m);
+            if (n) *n = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(v, "n"));
+            return cJSON_GetNumberValue(cJSON_GetObjectItem(v, "mean"));
+        }
+    }
+    return NAN;
+}
+
+TEST(ocd_beats_the_base_model_where_the_shift_is_predictable)
+{
+    char s[128];
+    snprintf(s, sizeof s, "%s/synthetic", root());
+    char *v[] = {(char *)ocd(), "run", "synthetic-mlp", "--session", s, NULL};
+    const int rc = run_capture(v, big, sizeof big);
+    CHECK(rc == 0, "synthetic-mlp failed (%d): %.2000s", rc, big);
+    if (rc) return;
+    cJSON *j = results_json(s);
+    if (!j) return;
+    const double base = metric(j, "base", "mse", NULL), o = metric(j, "ocd", "mse", NULL);
+    const double noscale = metric(j, "ocd_noscale", "mse", NULL), ens = metric(j, "ocd_ensemble", "mse", NULL);
+    const double upper = metric(j, "overfit_test", "mse", NULL);
+    CHECK(isfinite(base) && base > 0.2, "base MSE %g (the preset underfits by design)", base);
+    CHECK(o < 0.85 * base, "OCD MSE %g is not clearly below the base's %g", o, base);
+    CHECK(noscale > o, "no-scale (%g) is not worse than OCD (%g)", noscale, o);
+    CHECK(ens < base, "the ensemble (%g) is not below the base (%g)", ens, base);
+    CHECK(upper < o, "overfitting on the test sample itself (%g) should bound OCD (%g)", upper, o);
+    cJSON_Delete(j);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+TEST(a_tiny_mnist_run_produces_the_whole_table)
+{
+    char s[128];
+    snprintf(s, sizeof s, "%s/mnist", root());
+    char *v[] = {(char *)ocd(),  "run",   "mnist-lenet5", "--session", s,
+                 "--set", "data.train_limit=300", "--set", "data.test_limit=40", "--set", "base.epochs=2",
+                 "--set", "select.samples=32", "--set", "select.draws=8", "--set", "overfit.samples=120",
+                 "--set", "overfit.batch=50", "--set", "diffusion.steps=20", "--set", "diffusion.checkpoint_every=10",
+                 "--set", "scale.steps=20", "--set", "alt.diffusion_steps=10", "--set", "eval.repeats=2",
+                 "--set", "eval.ensemble=2", "--set", "eval.batch=16", NULL};
+    const int rc = run_capture(v, big, sizeof big);
+    CHECK(rc == 0, "tiny MNIST run failed (%d): %.3000s", rc, big);
+    if (rc) return;
+    cJSON *j = results_json(s);
+    if (!j) return;
+    static const char *keys[] = {"base", "ocd", "ocd_ensemble", "ocd_mean_network", "ocd_noscale",
+                                 "ocd_nearest_neighbour", "ocd_alternative_layer", "overfit_test",
+                                 "overfit_test_all_layers", "tent_1", "tent_10", "tent_30"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        int n = 0;
+        const double ce = metric(j, keys[i], "ce", &n), acc = metric(j, keys[i], "accuracy", NULL);
+        CHECK(isfinite(ce) && ce > 0 && acc >= 0 && acc <= 1 && n == 2, "%s: ce %g accuracy %g n %d", keys[i], ce, acc, n);
+    }
+    /* overfitting every layer on the test sample with its label fits it better than the base */
+    CHECK(metric(j, "overfit_test_all_layers", "ce", NULL) < metric(j, "base", "ce", NULL), "all-layer overfit not below base");
+    cJSON_Delete(j);
+    /* the other formats */
+    char *md[] = {(char *)ocd(), "results", s, NULL};
+    CHECK(run_capture(md, big, sizeof big) == 0 && strstr(big, "| OCD nearest neighbour |") && strstr(big, "Tent, 30"),
+          "markdown table: %.500s", big);
+    char *csv[] = {(char *)ocd(), "results", s, "--format", "csv", NULL};
+    CHECK(run_capture(csv, big, sizeof big) == 0 && !strncmp(big, "method,label,ce_mean,ce_sd,accuracy_mean", 40),
+          "csv: %.300s", big);
+    /* every stage's group is in the session, complete, and nothing is left in work files */
+    char h5[200], work[200];
+    snprintf(h5, sizeof h5, "%s/session.h5", s);
+    Status st;
+    status_clear(&st);
+    H5File *f = h5r_open(h5, &st);
+    CHECK(f != NULL, "%s", st.msg);
+    if (!f) return;
+    static const char *stages[] = {"base", "select", "overfit", "diffusion", "scale", "alt", "eval"};
+    for (size_t i = 0; i < 7; i++) {
+        char status[32] = "";
+        h5r_attr_str(f, stages[i], "status", status, sizeof status);
+        CHECK(!strcmp(status, "complete"), "stage %s: status '%s'", stages[i], status);
+        snprintf(work, sizeof work, "%s/work-%s.h5", s, stages[i]);
+        CHECK(!exists(work), "%s was left behind", work);
+    }
+    CHECK(h5r_exists(f, "select/scores") && h5r_exists(f, "overfit/directions") && h5r_exists(f, "diffusion/weights") &&
+              h5r_exists(f, "scale/weights") && h5r_exists(f, "alt/overfit/rho_std") && h5r_exists(f, "eval/ocd/ce"),
+          "a stage's data is missing");
+    char chosen[64] = "";
+    h5r_attr_str(f, "select", "chosen", chosen, sizeof chosen);
+    CHECK(chosen[0], "no chosen layer");
+    h5r_close(f);
+}
+
+TEST(a_killed_diffusion_stage_resumes_to_the_same_network)
+{
+    /* the same tiny run twice, one of them killed during the diffusion stage and run again:
+     * the diffusion weights (the EMA that gets sampled) must be identical */
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/straight", root());
+    snprintf(b, sizeof b, "%s/killed", root());
+    char *base[] = {(char *)ocd(), "run", "synthetic-mlp", "--session", NULL, "--stages",
+                    "base,select,overfit,diffusion", "--set", "diffusion.steps=3000", "--set",
+                    "diffusion.checkpoint_every=100", "--threads", "1", NULL};
+    base[4] = a;
+    CHECK(run_capture(base, big, sizeof big) == 0, "straight run: %.1000s", big);
+    base[4] = b;
+    char out[300];
+    snprintf(out, sizeof out, "%s/killed.log", root());
+    pid_t pid = run_start(base, out);
+    /* wait for a diffusion checkpoint, then kill -9 */
+    char work[200];
+    snprintf(work, sizeof work, "%s/work-diffusion.h5", b);
+    for (int i = 0; i < 6000 && !exists(work); i++) usleep(10000);
+    usleep(300000);
+    kill(pid, SIGKILL);
+    run_wait(pid);
+    CHECK(exists(work), "no diffusion checkpoint was written before the kill");
+    CHECK(run_capture(base, big, sizeof big) == 0 && strstr(big, "resuming diffusion training"), "resumed run: %.1000s", big);
+    char ha[200], hb[200];
+    snprintf(ha, sizeof ha, "%s/session.h5", a);
+    snprintf(hb, sizeof hb, "%s/session.h5", b);
+    Status st;
+    status_clear(&st);
+    H5File *fa = h5r_open(ha, &st), *fb = h5r_open(hb, &st);
+    CHECK(fa && fb, "%s", st.msg);
+    if (!fa || !fb) return;
+    char names[512][128];
+    const int n = h5r_members(fa, "diffusion/weights", names, 512);
+    CHECK(n > 10, "diffusion/weights has %d members", n);
+    int differ = 0;
+    for (int i = 0; i < n; i++) {
+        char p[300];
+        snprintf(p, sizeof p, "diffusion/weights/%.200s", names[i]);
+        int nd;
+        int64_t dims[8], numel = 1;
+        h5r_shape(fa, p, &nd, dims);
+        for (int d = 0; d < nd; d++) numel *= dims[d];
+        float *x = malloc(sizeof(float) * (size_t)numel), *y = malloc(sizeof(float) * (size_t)numel);
+        h5r_floats(fa, p, x, numel, &st);
+        h5r_floats(fb, p, y, numel, &st);
+        if (memcmp(x, y, sizeof(float) * (size_t)numel)) differ++;
+        free(x);
+        free(y);
+    }
+    CHECK(differ == 0, "%d of %d weight tensors differ after the resume", differ, n);
+    h5r_close(fa);
+    h5r_close(fb);
+}
