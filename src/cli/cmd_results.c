@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "config.h"
+#include "engine.h"
 #include "h5io.h"
 #include "session.h"
 
@@ -110,6 +111,13 @@ int cmd_results(int argc, char **argv)
     h5r_attr_str(f, "eval", "device", device, sizeof device);
     h5r_attr_double(f, "eval", "ocd_seconds_per_sample", &per_sample);
     h5r_attr_double(f, "eval", "base_seconds_per_sample", &base_per);
+    int n_stages = 0;
+    const char *const *stage_names = engine_stage_names(&n_stages);
+    double stage_wall[16] = {0};
+    for (int i = 0; i < n_stages && i < 16; i++) {
+        stage_wall[i] = -1.0; /* sessions made before wall times were recorded */
+        h5r_attr_double(f, stage_names[i], "wall_seconds", &stage_wall[i]);
+    }
     h5r_close(f);
     if (n <= 0) {
         fprintf(stderr, "ocd: %s: /eval has no methods\n", s.path);
@@ -135,6 +143,9 @@ int cmd_results(int argc, char **argv)
         cJSON_AddStringToObject(root, "alt_layer", alt);
         cJSON_AddStringToObject(root, "units", units);
         cJSON_AddNumberToObject(root, "ocd_seconds_per_sample", per_sample);
+        cJSON *sw = cJSON_AddObjectToObject(root, "stage_wall_seconds");
+        for (int i = 0; i < n_stages && i < 16; i++)
+            if (stage_wall[i] >= 0) cJSON_AddNumberToObject(sw, stage_names[i], stage_wall[i]);
         cJSON *arr = cJSON_AddArrayToObject(root, "methods");
         for (int i = 0; i < n; i++) {
             cJSON *o = cJSON_CreateObject();
@@ -170,14 +181,21 @@ int cmd_results(int argc, char **argv)
         }
         printf("\n%s (mean ± SD over the repeats; deterministic methods have SD 0).\n", units);
         if (base && ocd) {
-            const double d = ocd->mean[0] - base->mean[0];
-            printf("OCD %s the base model on %s: %.5f vs %.5f (%+.5f).\n", d < 0 ? "beats" : "does NOT beat", metrics[0],
-                   ocd->mean[0], base->mean[0], d);
+            /* a difference inside the spread of OCD's own repeats is not called a win */
+            const double d = ocd->mean[0] - base->mean[0], sd = ocd->sd[0] > base->sd[0] ? ocd->sd[0] : base->sd[0];
+            const char *verdict = fabs(d) <= sd ? "is within one SD of" : d < 0 ? "beats" : "does NOT beat";
+            printf("OCD %s the base model on %s: %.5f vs %.5f (%+.5f; SD over repeats %.5f).\n", verdict, metrics[0],
+                   ocd->mean[0], base->mean[0], d, sd);
         }
         if (per_sample > 0)
             printf("OCD inference: %.2f ms per test sample (conditioning, rho, %lld draws of the sampler, one prediction) "
                    "vs %.3f ms for the base model.\n",
                    1000 * per_sample, (long long)ens, 1000 * base_per);
+        printf("Stage wall times:");
+        for (int i = 0; i < n_stages && i < 16; i++)
+            if (stage_wall[i] >= 0) printf(" %s %.1f s%s", stage_names[i], stage_wall[i], i + 1 < n_stages ? "," : "");
+            else printf(" %s (not recorded)%s", stage_names[i], i + 1 < n_stages ? "," : "");
+        printf("\n");
     }
     session_end(&s);
     return 0;

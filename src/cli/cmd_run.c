@@ -193,7 +193,7 @@ int cmd_run(int argc, char **argv)
             break;
         }
         if (!strcmp(a, "--set")) config_set(&rq.cfg, v, &st);
-        else if (!strcmp(a, "--stages")) stages = v;
+        else if (!strcmp(a, "--stages")) stages = v, rq.from_rerun = 1;
         else if (!strcmp(a, "--session")) session = v;
         else if (!strcmp(a, "--from")) snprintf(rq.from_dir, sizeof rq.from_dir, "%s", v);
         else if (!strcmp(a, "--seed")) config_set_kv(&rq.cfg, "run.seed", v, "--seed", &st);

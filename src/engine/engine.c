@@ -112,7 +112,15 @@ static Model *make_model(Ctx *c, const Config *cfg, const Dataset *ds, Status *s
     return googlenet_create(c, ds->n_classes, cfg_int(cfg, "model.width_div"));
 }
 
-/* --from: the leading stages of another session that were made with the same settings */
+/* --from: the leading stages of another session that were made with the same settings; with
+ * an explicit --stages list, only the stages before the first one named (those are re-run) */
+static int stage_requested(const RunRequest *rq, const char *name)
+{
+    for (int i = 0; i < rq->nstages; i++)
+        if (!strcmp(rq->stages[i], name)) return 1;
+    return 0;
+}
+
 static void take_stages(Engine *e, Session *s, const char *from)
 {
     Status *st = &e->st;
@@ -123,6 +131,7 @@ static void take_stages(Engine *e, Session *s, const char *from)
     for (int i = 0; i < n && status_ok(st); i++) {
         if (session_stage_complete(s, names[i])) continue;
         if (!session_stage_complete(&src, names[i])) break;
+        if (e->rq.from_rerun && stage_requested(&e->rq, names[i])) break;
         char diff[1024];
         if (config_diff_upto(&src.cfg, &e->rq.cfg, i, diff, sizeof diff) > 0) {
             bus_log(e->bus, "", "--from %s: stage %s not taken (settings differ: %s)", from, names[i], diff);
@@ -167,6 +176,9 @@ static void *engine_main(void *arg)
         bus_log(e->bus, "", "model: %s, %lld parameters; session %s", model->kind, (long long)nparams, rq->session_dir);
         StageEnv env = {.c = c, .cfg = &rq->cfg, .s = &s, .bus = e->bus, .ds = &ds, .model = model, .st = st};
         if (rq->from_dir[0]) take_stages(e, &s, rq->from_dir);
+        /* every later stage works on the committed base weights, whether or not base is among
+         * the stages asked for (`--stages eval` on a finished session) */
+        if (status_ok(st) && session_stage_complete(&s, "base")) stage_base_load(&env);
         for (int i = 0; i < rq->nstages && status_ok(st); i++) {
             const char *stage = rq->stages[i];
             Event ev = {.kind = EV_STAGE_BEGIN};
@@ -174,8 +186,6 @@ static void *engine_main(void *arg)
             if (session_stage_complete(&s, stage)) {
                 snprintf(ev.text, sizeof ev.text, "complete already: kept as it is");
                 bus_push(e->bus, &ev);
-                /* later stages start from the committed weights */
-                if (!strcmp(stage, "base") && stage_base_load(&env)) break;
                 continue;
             }
             /* a stage reads what every earlier stage committed */
@@ -190,6 +200,7 @@ static void *engine_main(void *arg)
             if (!status_ok(st)) break;
             bus_push(e->bus, &ev);
             session_log(&s, "stage %s started", stage);
+            s.stage_t0 = session_clock();
             int r = 0;
             if (!strcmp(stage, "base")) r = stage_base(&env);
             else if (!strcmp(stage, "select")) r = stage_select(&env);

@@ -21,6 +21,7 @@ typedef struct {
     char stages[ENGINE_MAX_STAGES][16];
     int nstages;
     char from_dir[512]; /* "" or a session whose complete stages are taken where their settings agree */
+    int from_rerun;     /* 1: --stages was named, so its stages are run here, not taken from from_dir */
 } RunRequest;
 
 /* The stages the engine knows, in pipeline order. */

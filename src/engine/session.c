@@ -142,6 +142,13 @@ void session_work_path(const Session *s, const char *stage, char *buf, size_t le
     snprintf(buf, len, "%s/work-%s.h5", s->dir, stage);
 }
 
+double session_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int session_commit_stage(Session *s, const char *stage, Status *st)
 {
     char work[600], when[64];
@@ -154,7 +161,8 @@ int session_commit_stage(Session *s, const char *stage, Status *st)
     char path[64];
     snprintf(path, sizeof path, "/%s", stage);
     if (h5w_unlink(f, path, st) || h5w_copy_from(f, work, path, path, st) ||
-        h5w_attr_str(f, stage, "status", "complete", st) || h5w_attr_str(f, stage, "completed", when, st)) {
+        h5w_attr_str(f, stage, "status", "complete", st) || h5w_attr_str(f, stage, "completed", when, st) ||
+        (s->stage_t0 > 0 && h5w_attr_double(f, stage, "wall_seconds", session_clock() - s->stage_t0, st))) {
         h5w_abort(f);
         return -1;
     }

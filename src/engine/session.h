@@ -24,6 +24,7 @@ typedef struct Session {
     char path[600]; /* dir/session.h5 */
     Config cfg;     /* as stored in /config */
     FILE *log;      /* dir/session.log, appended to */
+    double stage_t0; /* monotonic start of the stage now running (engine), 0: unknown */
 } Session;
 
 /* Opens the session in `dir`, creating it with `cfg` when absent. An existing session must
@@ -38,12 +39,16 @@ void session_end(Session *s);
 int session_stage_complete(const Session *s, const char *stage);
 void session_work_path(const Session *s, const char *stage, char *buf, size_t len);
 /* Makes the work file's group /<stage> the session's, marked complete, atomically; then
- * removes the work file. */
+ * removes the work file. With stage_t0 set, the group gets `wall_seconds` (this run's time
+ * in the stage; a resumed stage counts only its last run). */
 int session_commit_stage(Session *s, const char *stage, Status *st);
 
 /* Takes stage `stage` (complete) from another session's file into this one, atomically, as a
  * commit does; the stage's group keeps its attributes and gains `taken_from`. */
 int session_copy_stage(Session *s, const char *src_session_h5, const char *stage, Status *st);
+
+/* monotonic seconds (for stage_t0) */
+double session_clock(void);
 
 /* A line in session.log, with the time. */
 void session_log(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

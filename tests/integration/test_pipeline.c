@@ -124,6 +124,9 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     }
     /* overfitting every layer on the test sample with its label fits it better than the base */
     CHECK(metric(j, "overfit_test_all_layers", "ce", NULL) < metric(j, "base", "ce", NULL), "all-layer overfit not below base");
+    /* every stage's wall time, as recorded in the session */
+    cJSON *sw = cJSON_GetObjectItem(j, "stage_wall_seconds");
+    CHECK(sw && cJSON_GetArraySize(sw) == 7, "stage_wall_seconds: %d entries", sw ? cJSON_GetArraySize(sw) : -1);
     cJSON_Delete(j);
     /* the other formats */
     char *md[] = {(char *)ocd(), "results", s, NULL};
@@ -145,6 +148,9 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
         char status[32] = "";
         h5r_attr_str(f, stages[i], "status", status, sizeof status);
         CHECK(!strcmp(status, "complete"), "stage %s: status '%s'", stages[i], status);
+        double wall = -1.0;
+        h5r_attr_double(f, stages[i], "wall_seconds", &wall);
+        CHECK(wall >= 0.0 && wall < 3600.0, "stage %s: wall_seconds %g", stages[i], wall);
         snprintf(work, sizeof work, "%s/work-%s.h5", s, stages[i]);
         CHECK(!exists(work), "%s was left behind", work);
     }
@@ -155,6 +161,50 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     h5r_attr_str(f, "select", "chosen", chosen, sizeof chosen);
     CHECK(chosen[0], "no chosen layer");
     h5r_close(f);
+
+    /* --from: an ablation of the scale loss takes base..diffusion and re-runs scale, alt, eval */
+    char s2[160];
+    snprintf(s2, sizeof s2, "%s/mnist-code", root());
+    int nv = 0;
+    char *v2[64];
+    for (; v[nv]; nv++) v2[nv] = !strcmp(v[nv], s) ? s2 : v[nv];
+    char *more[] = {"--set", "scale.loss=code", "--from", s, NULL};
+    for (int k = 0; more[k]; k++) v2[nv++] = more[k];
+    v2[nv] = NULL;
+    CHECK(run_capture(v2, big, sizeof big) == 0, "--from run failed: %.2000s", big);
+    CHECK(strstr(big, "stage diffusion taken") && !strstr(big, "stage scale taken") &&
+              strstr(big, "stage scale not taken (settings differ: scale.loss"),
+          "--from took the wrong stages: %.2000s", big);
+    snprintf(h5, sizeof h5, "%s/session.h5", s2);
+    f = h5r_open(h5, &st);
+    CHECK(f != NULL, "%s", st.msg);
+    if (!f) return;
+    char from[512] = "", loss[32] = "";
+    h5r_attr_str(f, "diffusion", "taken_from", from, sizeof from);
+    h5r_attr_str(f, "config", "scale.loss", loss, sizeof loss);
+    CHECK(strstr(from, s) != NULL, "diffusion taken_from '%s'", from);
+    CHECK(!strcmp(loss, "code"), "the new session's scale.loss is '%s'", loss);
+    CHECK(h5r_exists(f, "eval/ocd/ce") && h5r_exists(f, "scale/weights"), "scale or eval missing after --from");
+    h5r_close(f);
+    /* with --stages, the named stages are run again rather than taken */
+    snprintf(s2, sizeof s2, "%s/mnist-eval", root());
+    char *more2[] = {"--stages", "eval", NULL};
+    nv -= 4; /* drop the scale.loss ablation, keep --from */
+    v2[nv++] = "--from";
+    v2[nv++] = s;
+    for (int k = 0; more2[k]; k++) v2[nv++] = more2[k];
+    v2[nv] = NULL;
+    CHECK(run_capture(v2, big, sizeof big) == 0, "--from --stages eval failed: %.2000s", big);
+    CHECK(strstr(big, "stage alt taken") && !strstr(big, "stage eval taken") && strstr(big, "[eval] started"),
+          "--stages eval did not re-run eval: %.2000s", big);
+    /* ... on the committed base weights: the base row is the first session's to the last digit */
+    cJSON *j1 = results_json(s), *j2 = results_json(s2);
+    if (j1 && j2) {
+        const double a = metric(j1, "base", "ce", NULL), b = metric(j2, "base", "ce", NULL);
+        CHECK(a == b, "base CE %.9g after --stages eval vs %.9g in the session it came from", b, a);
+    }
+    cJSON_Delete(j1);
+    cJSON_Delete(j2);
 }
 
 TEST(a_killed_diffusion_stage_resumes_to_the_same_network)

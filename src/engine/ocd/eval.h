@@ -17,6 +17,7 @@ typedef enum {
     M_TENT1,
     M_TENT10,
     M_TENT30,
+    M_BASE_ENS, /* NeRF: E base renders averaged, the control for the ensemble's jitter averaging */
     M_COUNT
 } EvalMethod;
 
