@@ -11,6 +11,7 @@
 #include "ocd/pipeline.h"
 #include "ocd/select.h"
 #include "ocd/stage.h"
+#include "h5io.h"
 #include "session.h"
 
 #include <pthread.h>
@@ -143,6 +144,25 @@ static void take_stages(Engine *e, Session *s, const char *from)
     session_end(&src);
 }
 
+/* The RNG counter a stage starts from: where the stage before it ended (recorded at its
+ * commit), so that loading or taking earlier stages does not change what later stages draw.
+ * Sessions made before the counter was recorded leave the counter as it is. */
+static void stage_rng_start(Session *s, Ctx *c, const char *stage)
+{
+    int n;
+    const char *const *names = engine_stage_names(&n);
+    int k = 0;
+    while (k < n && strcmp(names[k], stage)) k++;
+    if (k == 0 || k == n) return; /* base: a fresh run starts at 0, a resumed one at its checkpoint */
+    Status st;
+    status_clear(&st);
+    H5File *f = h5r_open(s->path, &st);
+    if (!f) return;
+    int64_t off = 0;
+    if (h5r_attr_int(f, names[k - 1], "rng_offset_end", &off) && off >= 0) c->rng_offset = (uint64_t)off;
+    h5r_close(f);
+}
+
 static void *engine_main(void *arg)
 {
     Engine *e = arg;
@@ -201,6 +221,8 @@ static void *engine_main(void *arg)
             bus_push(e->bus, &ev);
             session_log(&s, "stage %s started", stage);
             s.stage_t0 = session_clock();
+            s.rng_now = &c->rng_offset;
+            stage_rng_start(&s, c, stage);
             int r = 0;
             if (!strcmp(stage, "base")) r = stage_base(&env);
             else if (!strcmp(stage, "select")) r = stage_select(&env);

@@ -162,7 +162,8 @@ int session_commit_stage(Session *s, const char *stage, Status *st)
     snprintf(path, sizeof path, "/%s", stage);
     if (h5w_unlink(f, path, st) || h5w_copy_from(f, work, path, path, st) ||
         h5w_attr_str(f, stage, "status", "complete", st) || h5w_attr_str(f, stage, "completed", when, st) ||
-        (s->stage_t0 > 0 && h5w_attr_double(f, stage, "wall_seconds", session_clock() - s->stage_t0, st))) {
+        (s->stage_t0 > 0 && h5w_attr_double(f, stage, "wall_seconds", session_clock() - s->stage_t0, st)) ||
+        (s->rng_now && h5w_attr_int(f, stage, "rng_offset_end", (int64_t)*s->rng_now, st))) {
         h5w_abort(f);
         return -1;
     }

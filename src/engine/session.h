@@ -13,6 +13,7 @@
 #include "config.h"
 #include "core/status.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -25,6 +26,7 @@ typedef struct Session {
     Config cfg;     /* as stored in /config */
     FILE *log;      /* dir/session.log, appended to */
     double stage_t0; /* monotonic start of the stage now running (engine), 0: unknown */
+    const uint64_t *rng_now; /* the compute context's RNG counter (engine), NULL: not recorded */
 } Session;
 
 /* Opens the session in `dir`, creating it with `cfg` when absent. An existing session must
@@ -40,7 +42,10 @@ int session_stage_complete(const Session *s, const char *stage);
 void session_work_path(const Session *s, const char *stage, char *buf, size_t len);
 /* Makes the work file's group /<stage> the session's, marked complete, atomically; then
  * removes the work file. With stage_t0 set, the group gets `wall_seconds` (this run's time
- * in the stage; a resumed stage counts only its last run). */
+ * in the stage; a resumed stage counts only its last run). With rng_now set, it also gets
+ * `rng_offset_end`, the RNG counter when the stage ended: the next stage starts from it, so a
+ * stage draws the same numbers whether the stages before it ran in this process, were loaded,
+ * or were taken from another session. */
 int session_commit_stage(Session *s, const char *stage, Status *st);
 
 /* Takes stage `stage` (complete) from another session's file into this one, atomically, as a

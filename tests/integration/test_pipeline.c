@@ -186,22 +186,26 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     CHECK(!strcmp(loss, "code"), "the new session's scale.loss is '%s'", loss);
     CHECK(h5r_exists(f, "eval/ocd/ce") && h5r_exists(f, "scale/weights"), "scale or eval missing after --from");
     h5r_close(f);
-    /* with --stages, the named stages are run again rather than taken */
-    snprintf(s2, sizeof s2, "%s/mnist-eval", root());
-    char *more2[] = {"--stages", "eval", NULL};
+    /* with --stages, the named stages are run again rather than taken, on the committed base
+     * weights and from the RNG counter the stage before them ended at: the re-run is the first
+     * session's to the last digit */
+    snprintf(s2, sizeof s2, "%s/mnist-rerun", root());
+    char *more2[] = {"--stages", "diffusion,scale,alt,eval", NULL};
     nv -= 4; /* drop the scale.loss ablation, keep --from */
     v2[nv++] = "--from";
     v2[nv++] = s;
     for (int k = 0; more2[k]; k++) v2[nv++] = more2[k];
     v2[nv] = NULL;
-    CHECK(run_capture(v2, big, sizeof big) == 0, "--from --stages eval failed: %.2000s", big);
-    CHECK(strstr(big, "stage alt taken") && !strstr(big, "stage eval taken") && strstr(big, "[eval] started"),
-          "--stages eval did not re-run eval: %.2000s", big);
-    /* ... on the committed base weights: the base row is the first session's to the last digit */
+    CHECK(run_capture(v2, big, sizeof big) == 0, "--from --stages diffusion,... failed: %.2000s", big);
+    CHECK(strstr(big, "stage overfit taken") && !strstr(big, "stage diffusion taken") && strstr(big, "[diffusion] started"),
+          "--stages diffusion,... did not re-run diffusion: %.2000s", big);
     cJSON *j1 = results_json(s), *j2 = results_json(s2);
     if (j1 && j2) {
-        const double a = metric(j1, "base", "ce", NULL), b = metric(j2, "base", "ce", NULL);
-        CHECK(a == b, "base CE %.9g after --stages eval vs %.9g in the session it came from", b, a);
+        static const char *same[] = {"base", "ocd", "ocd_ensemble", "ocd_alternative_layer"};
+        for (int k = 0; k < 4; k++) {
+            const double a = metric(j1, same[k], "ce", NULL), b = metric(j2, same[k], "ce", NULL);
+            CHECK(a == b, "%s CE %.9g after the re-run vs %.9g in the session it came from", same[k], b, a);
+        }
     }
     cJSON_Delete(j1);
     cJSON_Delete(j2);
