@@ -4,6 +4,8 @@
 
 #include "core/check.h"
 
+#include "core/clock.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -26,12 +28,6 @@ struct Bus {
     double t0;
 };
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 Bus *bus_create(void)
 {
@@ -45,7 +41,7 @@ Bus *bus_create(void)
     fcntl(fds[1], F_SETFL, O_NONBLOCK);
     b->pipe_r = fds[0];
     b->pipe_w = fds[1];
-    b->t0 = mono();
+    b->t0 = clock_now();
     return b;
 }
 
@@ -71,7 +67,7 @@ void bus_push(Bus *b, const Event *e)
     }
     Event *slot = &b->ring[(b->head + b->count) % RING];
     *slot = *e;
-    slot->time = mono() - b->t0;
+    slot->time = clock_now() - b->t0;
     b->count++;
     pthread_mutex_unlock(&b->mu);
     char one = 1;
@@ -105,7 +101,7 @@ int bus_pop(Bus *b, Event *out)
 int bus_wake_fd(const Bus *b) { return b->pipe_r; }
 void bus_request_stop(Bus *b) { atomic_store(&b->stop, 1); }
 int bus_stop_requested(const Bus *b) { return atomic_load(&((Bus *)b)->stop); }
-double bus_elapsed(const Bus *b) { return mono() - b->t0; }
+double bus_elapsed(const Bus *b) { return clock_now() - b->t0; }
 
 void bus_log(Bus *b, const char *stage, const char *fmt, ...)
 {

@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include "core/check.h"
+#include "core/clock.h"
 #include "core/ctx.h"
 #include "data/dataset.h"
 #include "models/googlenet.h"
@@ -220,7 +221,7 @@ static void *engine_main(void *arg)
             if (!status_ok(st)) break;
             bus_push(e->bus, &ev);
             session_log(&s, "stage %s started", stage);
-            s.stage_t0 = session_clock();
+            s.stage_t0 = clock_now();
             s.rng_now = &c->rng_offset;
             stage_rng_start(&s, c, stage);
             int r = 0;

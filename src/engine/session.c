@@ -1,6 +1,7 @@
 /* Session folders and their HDF5 files; see session.h. */
 #include "session.h"
 
+#include "core/clock.h"
 #include "h5io.h"
 
 #include <errno.h>
@@ -142,13 +143,6 @@ void session_work_path(const Session *s, const char *stage, char *buf, size_t le
     snprintf(buf, len, "%s/work-%s.h5", s->dir, stage);
 }
 
-double session_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int session_commit_stage(Session *s, const char *stage, Status *st)
 {
     char work[600], when[64];
@@ -162,7 +156,7 @@ int session_commit_stage(Session *s, const char *stage, Status *st)
     snprintf(path, sizeof path, "/%s", stage);
     if (h5w_unlink(f, path, st) || h5w_copy_from(f, work, path, path, st) ||
         h5w_attr_str(f, stage, "status", "complete", st) || h5w_attr_str(f, stage, "completed", when, st) ||
-        (s->stage_t0 > 0 && h5w_attr_double(f, stage, "wall_seconds", session_clock() - s->stage_t0, st)) ||
+        (s->stage_t0 > 0 && h5w_attr_double(f, stage, "wall_seconds", clock_now() - s->stage_t0, st)) ||
         (s->rng_now && h5w_attr_int(f, stage, "rng_offset_end", (int64_t)*s->rng_now, st))) {
         h5w_abort(f);
         return -1;

@@ -52,9 +52,6 @@ int session_commit_stage(Session *s, const char *stage, Status *st);
  * commit does; the stage's group keeps its attributes and gains `taken_from`. */
 int session_copy_stage(Session *s, const char *src_session_h5, const char *stage, Status *st);
 
-/* monotonic seconds (for stage_t0) */
-double session_clock(void);
-
 /* A line in session.log, with the time. */
 void session_log(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

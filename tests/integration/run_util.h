@@ -2,15 +2,52 @@
 #ifndef OCD_TEST_RUN_UTIL_H
 #define OCD_TEST_RUN_UTIL_H
 
+#include "harness.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Starts `argv` with stdout+stderr into out_path; returns the pid. */
+/* the binary under test (ctest sets OCD_BIN); the test is skipped without it */
+static inline const char *run_ocd_bin(void)
+{
+    const char *b = getenv("OCD_BIN");
+    if (!b) harness_skip("OCD_BIN is not set (run through ctest)");
+    return b;
+}
+
+/* one temporary folder per test program (/tmp/ocd-<tag>-XXXXXX), removed at exit */
+static char run_g_root[64];
+
+static inline void run_remove_root(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", run_g_root);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", run_g_root);
+}
+
+static inline const char *run_temp_root(const char *tag)
+{
+    if (!run_g_root[0]) {
+        snprintf(run_g_root, sizeof run_g_root, "/tmp/ocd-%s-XXXXXX", tag);
+        if (!mkdtemp(run_g_root)) harness_skip("mkdtemp failed");
+        atexit(run_remove_root);
+    }
+    return run_g_root;
+}
+
+static inline int run_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
 static inline pid_t run_start(char *const *argv, const char *out_path)
 {
     fflush(stdout);

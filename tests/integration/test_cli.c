@@ -10,43 +10,11 @@
 #include <math.h>
 #include <sys/stat.h>
 
-static const char *ocd(void)
-{
-    const char *b = getenv("OCD_BIN");
-    if (!b) harness_skip("OCD_BIN is not set (run through ctest)");
-    return b;
-}
-
-static char g_root[64];
-
-static void remove_root(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_root);
-}
-
-static const char *root(void)
-{
-    if (!g_root[0]) {
-        snprintf(g_root, sizeof g_root, "/tmp/ocd-cli-XXXXXX");
-        if (!mkdtemp(g_root)) harness_skip("mkdtemp failed");
-        atexit(remove_root);
-    }
-    return g_root;
-}
-
-static int exists(const char *path)
-{
-    struct stat s;
-    return stat(path, &s) == 0;
-}
-
 /* runs `ocd run mnist-lenet5 --session DIR <extra...>`; returns the status, output in text */
 static int run_preset(const char *session, char *text, size_t len, const char *e1, const char *e2, const char *e3,
                       const char *e4)
 {
-    char *v[18] = {(char *)ocd(), "run", "mnist-lenet5", "--session", (char *)session, "--stages", "base", "--set",
+    char *v[18] = {(char *)run_ocd_bin(), "run", "mnist-lenet5", "--session", (char *)session, "--stages", "base", "--set",
                    "data.train_limit=256", "--set", "data.test_limit=100", "--set", "base.epochs=1", NULL};
     int n = 13;
     const char *extra[4] = {e1, e2, e3, e4};
@@ -59,40 +27,40 @@ static int run_preset(const char *session, char *text, size_t len, const char *e
 TEST(an_unknown_key_lists_the_valid_ones)
 {
     char s[128], t[8192];
-    snprintf(s, sizeof s, "%s/unknown", root());
+    snprintf(s, sizeof s, "%s/unknown", run_temp_root("cli"));
     int rc = run_preset(s, t, sizeof t, "--set", "base.epoch=3", NULL, NULL);
     CHECK(rc == 2, "status %d (want 2): %s", rc, t);
     CHECK(strstr(t, "unknown key 'base.epoch'") && strstr(t, "epochs") && strstr(t, "batch"), "message: %s", t);
-    CHECK(!exists(s), "a session folder was made for a bad option");
+    CHECK(!run_exists(s), "a session folder was made for a bad option");
 }
 
 TEST(a_bad_value_states_the_valid_range)
 {
     char s[128], t[8192];
-    snprintf(s, sizeof s, "%s/range", root());
+    snprintf(s, sizeof s, "%s/range", run_temp_root("cli"));
     int rc = run_preset(s, t, sizeof t, "--set", "base.lr=-1", NULL, NULL);
     CHECK(rc == 2 && strstr(t, "base.lr") && strstr(t, "[1e-09, 10]"), "status %d: %s", rc, t);
     rc = run_preset(s, t, sizeof t, "--device", "gpu", NULL, NULL);
     CHECK(rc == 2 && strstr(t, "cpu|cuda|auto"), "status %d: %s", rc, t);
-    CHECK(!exists(s), "a session folder was made for a bad option");
+    CHECK(!run_exists(s), "a session folder was made for a bad option");
 }
 
 TEST(a_missing_dataset_is_named_and_nothing_is_written)
 {
     char s[128], t[8192];
-    snprintf(s, sizeof s, "%s/missing", root());
+    snprintf(s, sizeof s, "%s/missing", run_temp_root("cli"));
     int rc = run_preset(s, t, sizeof t, "--set", "data.path=/nonexistent/mnist", NULL, NULL);
     CHECK(rc == 2 && strstr(t, "/nonexistent/mnist"), "status %d: %s", rc, t);
     char h5[200];
     snprintf(h5, sizeof h5, "%s/session.h5", s);
-    CHECK(!exists(h5), "a session file was written although the data could not be read");
+    CHECK(!run_exists(h5), "a session file was written although the data could not be read");
 }
 
 TEST(a_corrupt_dataset_is_named_and_nothing_is_written)
 {
     char d[128], s[128], t[8192], cmd[1024];
-    snprintf(d, sizeof d, "%s/badmnist", root());
-    snprintf(s, sizeof s, "%s/corrupt", root());
+    snprintf(d, sizeof d, "%s/badmnist", run_temp_root("cli"));
+    snprintf(s, sizeof s, "%s/corrupt", run_temp_root("cli"));
     /* the real files, with the test labels' magic number broken */
     snprintf(cmd, sizeof cmd,
              "mkdir -p %s && cp %s/assets/data/mnist/*.gz %s/ && gzip -dc %s/t10k-labels-idx1-ubyte.gz | "
@@ -105,7 +73,7 @@ TEST(a_corrupt_dataset_is_named_and_nothing_is_written)
     CHECK(rc == 2 && strstr(t, "t10k-labels-idx1-ubyte") && strstr(t, "magic"), "status %d: %s", rc, t);
     char h5[200];
     snprintf(h5, sizeof h5, "%s/session.h5", s);
-    CHECK(!exists(h5), "a session file was written although the data was corrupt");
+    CHECK(!run_exists(h5), "a session file was written although the data was corrupt");
 }
 
 /* runs `preset` on a copy of its data broken by `breaker` (a shell command run in the copy):
@@ -116,17 +84,17 @@ static void check_broken_data(const char *preset, const char *shorten, const cha
 {
     char d[160], s[160], t[8192], cmd[2048], opt[400], h5[200];
     static int n;
-    snprintf(d, sizeof d, "%s/data%d", root(), n);
-    snprintf(s, sizeof s, "%s/broken%d", root(), n++);
+    snprintf(d, sizeof d, "%s/data%d", run_temp_root("cli"), n);
+    snprintf(s, sizeof s, "%s/broken%d", run_temp_root("cli"), n++);
     snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/assets/%s %s/ && cd %s && %s", d, OCD_SOURCE_DIR, data, d, d,
              breaker);
     CHECK(system(cmd) == 0, "could not prepare the broken data: %s", cmd);
     snprintf(opt, sizeof opt, "data.path=%s/%s", d, file);
-    char *v[] = {(char *)ocd(), "run", (char *)preset, "--session", s, "--stages", "base", "--set", opt, "--set", (char *)shorten, NULL};
+    char *v[] = {(char *)run_ocd_bin(), "run", (char *)preset, "--session", s, "--stages", "base", "--set", opt, "--set", (char *)shorten, NULL};
     const int rc = run_capture(v, t, sizeof t);
     CHECK(rc == 2 && strstr(t, want1) && strstr(t, want2), "%s: status %d (want 2), message: %s", preset, rc, t);
     snprintf(h5, sizeof h5, "%s/session.h5", s);
-    CHECK(!exists(h5), "%s: a session file was written although the data was broken", preset);
+    CHECK(!run_exists(h5), "%s: a session file was written although the data was broken", preset);
 }
 
 TEST(a_csv_row_with_a_non_number_is_named_and_nothing_is_written)
@@ -160,12 +128,12 @@ TEST(a_cut_off_png_is_named_and_nothing_is_written)
 TEST(a_session_made_with_other_settings_is_refused_and_kept)
 {
     char s[128], t[8192];
-    snprintf(s, sizeof s, "%s/other", root());
+    snprintf(s, sizeof s, "%s/other", run_temp_root("cli"));
     int rc = run_preset(s, t, sizeof t, NULL, NULL, NULL, NULL);
     CHECK(rc == 0, "the first run failed (%d): %s", rc, t);
     rc = run_preset(s, t, sizeof t, "--set", "base.lr=0.01", NULL, NULL);
     CHECK(rc == 5 && strstr(t, "base.lr") && strstr(t, "other settings"), "status %d: %s", rc, t);
-    char *v[] = {(char *)ocd(), "inspect", s, NULL};
+    char *v[] = {(char *)run_ocd_bin(), "inspect", s, NULL};
     rc = run_capture(v, t, sizeof t);
     CHECK(rc == 0 && strstr(t, "base       complete") && strstr(t, "test_accuracy"), "inspect (%d): %s", rc, t);
 }
@@ -173,8 +141,8 @@ TEST(a_session_made_with_other_settings_is_refused_and_kept)
 TEST(a_regression_session_keeps_its_standardisation_and_units)
 {
     char s[128], t[8192], h5[200];
-    snprintf(s, sizeof s, "%s/california", root());
-    char *v[] = {(char *)ocd(), "run", "california-mlp", "--session", s, "--stages", "base", "--set", "base.epochs=2", NULL};
+    snprintf(s, sizeof s, "%s/california", run_temp_root("cli"));
+    char *v[] = {(char *)run_ocd_bin(), "run", "california-mlp", "--session", s, "--stages", "base", "--set", "base.epochs=2", NULL};
     int rc = run_capture(v, t, sizeof t);
     CHECK(rc == 0, "california run failed (%d): %s", rc, t);
     snprintf(h5, sizeof h5, "%s/session.h5", s);
@@ -214,8 +182,8 @@ TEST(a_regression_session_keeps_its_standardisation_and_units)
 TEST(cuda_without_a_device_is_a_clear_error)
 {
     char s[128], t[8192];
-    snprintf(s, sizeof s, "%s/cuda", root());
-    char *probe[] = {(char *)ocd(), "devices", NULL};
+    snprintf(s, sizeof s, "%s/cuda", run_temp_root("cli"));
+    char *probe[] = {(char *)run_ocd_bin(), "devices", NULL};
     run_capture(probe, t, sizeof t);
     if (strstr(t, "cuda  available")) return; /* this machine has a GPU: nothing to check */
     int rc = run_preset(s, t, sizeof t, "--device", "cuda", NULL, NULL);

@@ -17,38 +17,12 @@
 #include <math.h>
 #include <sys/stat.h>
 
-static const char *ocd(void)
-{
-    const char *b = getenv("OCD_BIN");
-    if (!b) harness_skip("OCD_BIN is not set (run through ctest)");
-    return b;
-}
-
-static char g_root[64];
-
-static void remove_root(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_root);
-}
-
-static const char *root(void)
-{
-    if (!g_root[0]) {
-        snprintf(g_root, sizeof g_root, "/tmp/ocd-pipeline-XXXXXX");
-        if (!mkdtemp(g_root)) harness_skip("mkdtemp failed");
-        atexit(remove_root);
-    }
-    return g_root;
-}
-
 static char big[1 << 20];
 
 /* `ocd results DIR --format json`, parsed */
 static cJSON *results_json(const char *dir)
 {
-    char *v[] = {(char *)ocd(), "results", (char *)dir, "--format", "json", NULL};
+    char *v[] = {(char *)run_ocd_bin(), "results", (char *)dir, "--format", "json", NULL};
     const int rc = run_capture(v, big, sizeof big);
     CHECK(rc == 0, "ocd results failed (%d): %s", rc, big);
     cJSON *j = rc == 0 ? cJSON_Parse(big) : NULL;
@@ -75,8 +49,8 @@ static double metric(cJSON *j, const char *key, const char *m, int *n)
 TEST(ocd_beats_the_base_model_where_the_shift_is_predictable)
 {
     char s[128];
-    snprintf(s, sizeof s, "%s/synthetic", root());
-    char *v[] = {(char *)ocd(), "run", "synthetic-mlp", "--session", s, NULL};
+    snprintf(s, sizeof s, "%s/synthetic", run_temp_root("pipeline"));
+    char *v[] = {(char *)run_ocd_bin(), "run", "synthetic-mlp", "--session", s, NULL};
     const int rc = run_capture(v, big, sizeof big);
     CHECK(rc == 0, "synthetic-mlp failed (%d): %.2000s", rc, big);
     if (rc) return;
@@ -93,17 +67,11 @@ TEST(ocd_beats_the_base_model_where_the_shift_is_predictable)
     cJSON_Delete(j);
 }
 
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 TEST(a_tiny_mnist_run_produces_the_whole_table)
 {
     char s[128];
-    snprintf(s, sizeof s, "%s/mnist", root());
-    char *v[] = {(char *)ocd(),  "run",   "mnist-lenet5", "--session", s,
+    snprintf(s, sizeof s, "%s/mnist", run_temp_root("pipeline"));
+    char *v[] = {(char *)run_ocd_bin(),  "run",   "mnist-lenet5", "--session", s,
                  "--set", "data.train_limit=300", "--set", "data.test_limit=40", "--set", "base.epochs=2",
                  "--set", "select.samples=32", "--set", "select.draws=8", "--set", "overfit.samples=120",
                  "--set", "overfit.batch=50", "--set", "diffusion.steps=20", "--set", "diffusion.checkpoint_every=10",
@@ -129,10 +97,10 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     CHECK(sw && cJSON_GetArraySize(sw) == 7, "stage_wall_seconds: %d entries", sw ? cJSON_GetArraySize(sw) : -1);
     cJSON_Delete(j);
     /* the other formats */
-    char *md[] = {(char *)ocd(), "results", s, NULL};
+    char *md[] = {(char *)run_ocd_bin(), "results", s, NULL};
     CHECK(run_capture(md, big, sizeof big) == 0 && strstr(big, "| OCD nearest neighbour |") && strstr(big, "Tent, 30"),
           "markdown table: %.500s", big);
-    char *csv[] = {(char *)ocd(), "results", s, "--format", "csv", NULL};
+    char *csv[] = {(char *)run_ocd_bin(), "results", s, "--format", "csv", NULL};
     CHECK(run_capture(csv, big, sizeof big) == 0 && !strncmp(big, "method,label,ce_mean,ce_sd,accuracy_mean", 40),
           "csv: %.300s", big);
     /* every stage's group is in the session, complete, and nothing is left in work files */
@@ -152,7 +120,7 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
         h5r_attr_double(f, stages[i], "wall_seconds", &wall);
         CHECK(wall >= 0.0 && wall < 3600.0, "stage %s: wall_seconds %g", stages[i], wall);
         snprintf(work, sizeof work, "%s/work-%s.h5", s, stages[i]);
-        CHECK(!exists(work), "%s was left behind", work);
+        CHECK(!run_exists(work), "%s was left behind", work);
     }
     CHECK(h5r_exists(f, "select/scores") && h5r_exists(f, "overfit/directions") && h5r_exists(f, "diffusion/weights") &&
               h5r_exists(f, "scale/weights") && h5r_exists(f, "alt/overfit/rho_std") && h5r_exists(f, "eval/ocd/ce"),
@@ -164,7 +132,7 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
 
     /* --from: an ablation of the scale loss takes base..diffusion and re-runs scale, alt, eval */
     char s2[160];
-    snprintf(s2, sizeof s2, "%s/mnist-code", root());
+    snprintf(s2, sizeof s2, "%s/mnist-code", run_temp_root("pipeline"));
     int nv = 0;
     char *v2[64];
     for (; v[nv]; nv++) v2[nv] = !strcmp(v[nv], s) ? s2 : v[nv];
@@ -189,7 +157,7 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     /* with --stages, the named stages are run again rather than taken, on the committed base
      * weights and from the RNG counter the stage before them ended at: the re-run is the first
      * session's to the last digit */
-    snprintf(s2, sizeof s2, "%s/mnist-rerun", root());
+    snprintf(s2, sizeof s2, "%s/mnist-rerun", run_temp_root("pipeline"));
     char *more2[] = {"--stages", "diffusion,scale,alt,eval", NULL};
     nv -= 4; /* drop the scale.loss ablation, keep --from */
     v2[nv++] = "--from";
@@ -216,25 +184,25 @@ TEST(a_killed_diffusion_stage_resumes_to_the_same_network)
     /* the same tiny run twice, one of them killed during the diffusion stage and run again:
      * the diffusion weights (the EMA that gets sampled) must be identical */
     char a[128], b[128];
-    snprintf(a, sizeof a, "%s/straight", root());
-    snprintf(b, sizeof b, "%s/killed", root());
-    char *base[] = {(char *)ocd(), "run", "synthetic-mlp", "--session", NULL, "--stages",
+    snprintf(a, sizeof a, "%s/straight", run_temp_root("pipeline"));
+    snprintf(b, sizeof b, "%s/killed", run_temp_root("pipeline"));
+    char *base[] = {(char *)run_ocd_bin(), "run", "synthetic-mlp", "--session", NULL, "--stages",
                     "base,select,overfit,diffusion", "--set", "diffusion.steps=3000", "--set",
                     "diffusion.checkpoint_every=100", "--threads", "1", NULL};
     base[4] = a;
     CHECK(run_capture(base, big, sizeof big) == 0, "straight run: %.1000s", big);
     base[4] = b;
     char out[300];
-    snprintf(out, sizeof out, "%s/killed.log", root());
+    snprintf(out, sizeof out, "%s/killed.log", run_temp_root("pipeline"));
     pid_t pid = run_start(base, out);
     /* wait for a diffusion checkpoint, then kill -9 */
     char work[200];
     snprintf(work, sizeof work, "%s/work-diffusion.h5", b);
-    for (int i = 0; i < 6000 && !exists(work); i++) usleep(10000);
+    for (int i = 0; i < 6000 && !run_exists(work); i++) usleep(10000);
     usleep(300000);
     kill(pid, SIGKILL);
     run_wait(pid);
-    CHECK(exists(work), "no diffusion checkpoint was written before the kill");
+    CHECK(run_exists(work), "no diffusion checkpoint was written before the kill");
     CHECK(run_capture(base, big, sizeof big) == 0 && strstr(big, "resuming diffusion training"), "resumed run: %.1000s", big);
     char ha[200], hb[200];
     snprintf(ha, sizeof ha, "%s/session.h5", a);

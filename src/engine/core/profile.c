@@ -1,15 +1,15 @@
 /* Per-op timing rows; see profile.h. */
 #include "core/profile.h"
 
+#include "core/clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 double profile_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return clock_now();
 }
 
 void profile_add(Profile *p, const char *op, int backward, double seconds)

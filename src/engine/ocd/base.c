@@ -10,6 +10,8 @@
 #include "ops/ops.h"
 #include "optim.h"
 
+#include "core/clock.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +33,6 @@ typedef struct {
     double *train_loss, *train_acc, *eval_loss, *eval_acc; /* per completed epoch */
 } BaseState;
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* the order of epoch e: Fisher-Yates driven by Philox (key = seed, counters by epoch) */
 static void epoch_order(uint64_t seed, int epoch, int64_t n, int64_t *idx)
@@ -240,7 +236,7 @@ int stage_base(StageEnv *env)
     for (int i = 0; i < tr->ndim; i++) per *= tr->dims[i];
     float *xb = malloc(sizeof(float) * (size_t)(batch * per)), *yb = malloc(sizeof(float) * (size_t)batch);
     int rc = resume(env, opt, &bs);
-    const double t_start = wall();
+    const double t_start = clock_now();
     int order_epoch = -1;
     ctx_set_training(c, 1);
     while (rc >= 0 && bs.step < bs.total) {
@@ -300,7 +296,7 @@ int stage_base(StageEnv *env)
         }
         const int stop = bus_stop_requested(env->bus);
         if ((bs.step % every == 0 || epoch_done || stop) && bs.step < bs.total) {
-            if (write_checkpoint(env, opt, &bs, 0, NULL, NULL, bs.elapsed + wall() - t_start)) {
+            if (write_checkpoint(env, opt, &bs, 0, NULL, NULL, bs.elapsed + clock_now() - t_start)) {
                 rc = -1;
                 break;
             }
@@ -313,7 +309,7 @@ int stage_base(StageEnv *env)
     }
     if (rc >= 0) { /* final metrics, then the stage is committed */
         SplitMetrics test, train_eval;
-        const double train_time = bs.elapsed + wall() - t_start;
+        const double train_time = bs.elapsed + clock_now() - t_start;
         rc = eval_split(env, &env->ds->test, &test);
         rc = rc ? rc : eval_split(env, tr, &train_eval);
         rc = rc ? rc : write_checkpoint(env, opt, &bs, 1, &test, &train_eval, train_time);

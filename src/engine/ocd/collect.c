@@ -42,10 +42,7 @@ static int write_part(StageEnv *env, const char *work, const char *grp, const Co
                       int complete, const OverfitCfg *oc)
 {
     Status *st = env->st;
-    FILE *probe = fopen(work, "rb");
-    const int have = probe != NULL;
-    if (probe) fclose(probe);
-    H5File *f = h5w_begin(work, have ? work : NULL, st);
+    H5File *f = ocd_work_begin(work, st);
     if (!f) return -1;
     char p[160];
     int r = h5w_unlink(f, grp, st);
@@ -170,14 +167,7 @@ int collect_run(StageEnv *env, Task *t, int layer, const char *work, const char 
     const OverfitCfg oc = collect_overfit_cfg(cfg, layer);
     int done = 0;
     /* resume from the work file's partial group */
-    H5File *rf = NULL;
-    FILE *probe = fopen(work, "rb");
-    if (probe) {
-        fclose(probe);
-        Status quiet;
-        status_clear(&quiet);
-        rf = h5r_open(work, &quiet);
-    }
+    H5File *rf = ocd_work_open(work);
     if (rf && h5r_exists(rf, grp)) {
         char status[32] = "";
         h5r_attr_str(rf, grp, "status", status, sizeof status);
@@ -213,7 +203,7 @@ int collect_run(StageEnv *env, Task *t, int layer, const char *work, const char 
     const int batch = cfg_int(cfg, "overfit.batch");
     float *delta = malloc(sizeof(float) * (size_t)(batch * per));
     float *l0 = malloc(sizeof(float) * (size_t)batch), *l1 = malloc(sizeof(float) * (size_t)batch);
-    double t_last = ocd_wall(), t_run = ocd_wall();
+    double t_last = clock_now(), t_run = clock_now();
     const double every = cfg_float(cfg, "overfit.checkpoint_seconds");
     int rc = 0;
     while (done < k.n && rc == 0) {
@@ -231,17 +221,17 @@ int collect_run(StageEnv *env, Task *t, int layer, const char *work, const char 
         done += B;
         bus_progress(env->bus, stage, done, k.n, "loss_before", k.loss0[done - 1], "loss_after", k.loss1[done - 1]);
         const int stop = bus_stop_requested(env->bus);
-        if (done < k.n && (ocd_wall() - t_last > every || stop)) {
-            k.seconds += ocd_wall() - t_run;
-            t_run = ocd_wall();
+        if (done < k.n && (clock_now() - t_last > every || stop)) {
+            k.seconds += clock_now() - t_run;
+            t_run = clock_now();
             rc = write_part(env, work, grp, &k, done, store, 0, &oc);
-            t_last = ocd_wall();
+            t_last = clock_now();
         }
         if (stop && rc == 0 && done < k.n)
             rc = status_fail(env->st, ERR_STATE, "%s: stopped after %d of %d samples (checkpoint written)", stage, done, k.n);
     }
     if (rc == 0) {
-        k.seconds += ocd_wall() - t_run;
+        k.seconds += clock_now() - t_run;
         double m0 = 0, m1 = 0, mr = 0;
         for (int i = 0; i < k.n; i++) {
             m0 += k.loss0[i];

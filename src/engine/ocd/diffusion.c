@@ -51,10 +51,7 @@ static int save(StageEnv *env, WNet *w, Optimizer *opt, Ema *ema, DiffState *ds,
                 int complete, const Schedule *sch)
 {
     Status *st = env->st;
-    FILE *probe = fopen(work, "rb");
-    const int have = probe != NULL;
-    if (probe) fclose(probe);
-    H5File *f = h5w_begin(work, have ? work : NULL, st);
+    H5File *f = ocd_work_begin(work, st);
     if (!f) return -1;
     char p[200];
     ParamSet *ps = unet_params(w->unet);
@@ -108,12 +105,7 @@ static int save(StageEnv *env, WNet *w, Optimizer *opt, Ema *ema, DiffState *ds,
 static int resume(StageEnv *env, WNet *w, Optimizer *opt, Ema *ema, DiffState *ds, const char *work, const char *grp,
                   int max_curve)
 {
-    FILE *probe = fopen(work, "rb");
-    if (!probe) return 0;
-    fclose(probe);
-    Status quiet;
-    status_clear(&quiet);
-    H5File *f = h5r_open(work, &quiet);
+    H5File *f = ocd_work_open(work);
     if (!f) return 0;
     char p[200], status[32] = "";
     int rc = 0;
@@ -239,7 +231,7 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
     float *cout = malloc(sizeof(float) * (size_t)(B * k->d.dout));
     double loss_sum = 0.0;
     int loss_n = 0;
-    double t_run = ocd_wall();
+    double t_run = clock_now();
     ctx_set_training(c, 1);
     while (rc >= 0 && rc != 2 && ds.step < steps) {
         params_zero_grad(ps);
@@ -304,8 +296,8 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
         }
         const int stop = bus_stop_requested(env->bus);
         if (ds.step < steps && ((ck_every > 0 && ds.step % ck_every == 0) || stop)) {
-            ds.seconds += ocd_wall() - t_run;
-            t_run = ocd_wall();
+            ds.seconds += clock_now() - t_run;
+            t_run = clock_now();
             rc = save(env, &w, opt, ema, &ds, work, grp, 0, sch) ? -1 : rc;
         }
         if (stop && rc >= 0 && ds.step < steps)
@@ -314,7 +306,7 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
     }
     ctx_set_training(c, 0);
     if (rc >= 0 && rc != 2) {
-        ds.seconds += ocd_wall() - t_run;
+        ds.seconds += clock_now() - t_run;
         double cos_own = 0.0, cos_other = 0.0;
         ema_swap(ema); /* the diagnostic samples with the weights that get saved */
         rc = fit_cosine(env, t, k, &w, sch, &cos_own, &cos_other);

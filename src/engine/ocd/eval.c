@@ -295,7 +295,7 @@ static int write_results(Eval *ev, const Pipeline *main, const Pipeline *alt, in
 int stage_eval(StageEnv *env)
 {
     const Config *cfg = env->cfg;
-    const double t_start = ocd_wall();
+    const double t_start = clock_now();
     Task t;
     task_init(&t, env);
     Eval ev = {.env = env, .t = &t, .K = env->ds->n_classes, .pf = task_pred_floats(&t)};
@@ -349,38 +349,38 @@ int stage_eval(StageEnv *env)
             const int B = ntest - i0 < batch ? ntest - i0 : batch;
             for (int b = 0; b < B; b++) idx[b] = i0 + b;
             task_fill(&t, SPLIT_TEST, idx, B, xfull, 0, xdummy, y);
-            double t0 = ocd_wall();
+            double t0 = clock_now();
             if (stochastic_all) { /* base */
                 rc = task_predict(&t, -1, SPLIT_TEST, idx, B, NULL, NULL, pred);
                 accumulate(&ev, M_BASE, r, pred, y, B);
-                ev.seconds[M_BASE] += ocd_wall() - t0;
-                if (r == 0) base_seconds += ocd_wall() - t0;
+                ev.seconds[M_BASE] += clock_now() - t0;
+                if (r == 0) base_seconds += clock_now() - t0;
             }
             if (t.kind == TASK_NERF && rc == 0) { /* base ensemble: render 0 above and E-1 more */
-                t0 = ocd_wall();
+                t0 = clock_now();
                 memcpy(preds, pred, sizeof(float) * (size_t)(B * ev.pf));
                 for (int d = 1; d < E && rc == 0; d++)
                     rc = task_predict(&t, -1, SPLIT_TEST, idx, B, NULL, NULL, preds + (int64_t)d * B * ev.pf);
                 average_predictions(&ev, preds, E, B, pred);
                 accumulate(&ev, M_BASE_ENS, r, pred, y, B);
-                ev.seconds[M_BASE_ENS] += ocd_wall() - t0;
+                ev.seconds[M_BASE_ENS] += clock_now() - t0;
             }
             /* OCD: E draws of the selected layer's direction */
-            t0 = ocd_wall();
+            t0 = clock_now();
             const uint64_t key = seed * 1000003u + (uint64_t)r * 7919u + 11u;
             rc = rc ? rc : ocd_draws(env, &t, &main, sch, idx, B, E, key, rho, om);
             rc = rc ? rc : task_predict(&t, L, SPLIT_TEST, idx, B, om, rho, preds);
             if (rc) break;
             accumulate(&ev, M_OCD, r, preds, y, B);
-            ev.seconds[M_OCD] += ocd_wall() - t0;
-            if (r == 0) ocd_seconds += ocd_wall() - t0; /* conditioning + rho + sampling of E draws + one prediction */
-            t0 = ocd_wall();
+            ev.seconds[M_OCD] += clock_now() - t0;
+            if (r == 0) ocd_seconds += clock_now() - t0; /* conditioning + rho + sampling of E draws + one prediction */
+            t0 = clock_now();
             for (int d = 1; d < E && rc == 0; d++)
                 rc = task_predict(&t, L, SPLIT_TEST, idx, B, om + (int64_t)d * B * per, rho, preds + (int64_t)d * B * ev.pf);
             average_predictions(&ev, preds, E, B, pred);
             accumulate(&ev, M_ENS, r, pred, y, B);
-            ev.seconds[M_ENS] += ocd_wall() - t0;
-            t0 = ocd_wall();
+            ev.seconds[M_ENS] += clock_now() - t0;
+            t0 = clock_now();
             for (int b = 0; b < B; b++)
                 for (int64_t e = 0; e < per; e++) {
                     double s = 0.0;
@@ -389,47 +389,47 @@ int stage_eval(StageEnv *env)
                 }
             rc = rc ? rc : task_predict(&t, L, SPLIT_TEST, idx, B, delta, rho, pred);
             accumulate(&ev, M_MEAN, r, pred, y, B);
-            ev.seconds[M_MEAN] += ocd_wall() - t0;
-            t0 = ocd_wall();
+            ev.seconds[M_MEAN] += clock_now() - t0;
+            t0 = clock_now();
             for (int b = 0; b < B; b++) sc[b] = (float)main.rho_mean;
             rc = rc ? rc : task_predict(&t, L, SPLIT_TEST, idx, B, om, sc, pred);
             accumulate(&ev, M_NOSCALE, r, pred, y, B);
-            ev.seconds[M_NOSCALE] += ocd_wall() - t0;
+            ev.seconds[M_NOSCALE] += clock_now() - t0;
             if (alt.ok && rc == 0) {
-                t0 = ocd_wall();
+                t0 = clock_now();
                 rc = ocd_draws(env, &t, &alt, sch, idx, B, 1, key ^ 0xa17ull, rho_alt, om_alt);
                 rc = rc ? rc : task_predict(&t, alt.layer, SPLIT_TEST, idx, B, om_alt, rho_alt, pred);
                 accumulate(&ev, M_ALT, r, pred, y, B);
-                ev.seconds[M_ALT] += ocd_wall() - t0;
+                ev.seconds[M_ALT] += clock_now() - t0;
             }
             if (stochastic_all && rc == 0) {
                 /* nearest neighbour: the actual shift (direction x rho) of the nearest collected sample */
-                t0 = ocd_wall();
+                t0 = clock_now();
                 input_vectors(&t, SPLIT_TEST, idx, B, qin);
                 for (int b = 0; b < B; b++) nn[b] = ocd_nearest(train_in, main.k.n, din, qin + (int64_t)b * din);
                 rc = collect_directions(env, &t, &main.k, nn, B, delta);
                 for (int b = 0; b < B; b++) sc[b] = (float)main.k.rho[nn[b]];
                 rc = rc ? rc : task_predict(&t, L, SPLIT_TEST, idx, B, delta, sc, pred);
                 accumulate(&ev, M_NN, r, pred, y, B);
-                ev.seconds[M_NN] += ocd_wall() - t0;
+                ev.seconds[M_NN] += clock_now() - t0;
                 /* overfit on test: the selected layer, batched; then all layers, one at a time */
-                t0 = ocd_wall();
+                t0 = clock_now();
                 rc = rc ? rc : overfit_batch(&t, &oc, SPLIT_TEST, idx, B, seed * 31u + (uint64_t)r, delta, NULL, NULL);
                 rc = rc ? rc : task_predict(&t, L, SPLIT_TEST, idx, B, delta, NULL, pred);
                 accumulate(&ev, M_OVF, r, pred, y, B);
-                ev.seconds[M_OVF] += ocd_wall() - t0;
-                t0 = ocd_wall();
+                ev.seconds[M_OVF] += clock_now() - t0;
+                t0 = clock_now();
                 for (int b = 0; b < B && rc == 0; b++)
                     rc = overfit_all_predict(&t, &oc, SPLIT_TEST, idx[b], seed * 37u + (uint64_t)r, pred + b * ev.pf);
                 accumulate(&ev, M_OVF_ALL, r, pred, y, B);
-                ev.seconds[M_OVF_ALL] += ocd_wall() - t0;
+                ev.seconds[M_OVF_ALL] += clock_now() - t0;
                 if (t.kind == TASK_CLASSIFICATION && env->model->layers[L].bias && cfg_bool(cfg, "eval.tent")) {
                     const int iters[3] = {1, 10, 30};
                     for (int k = 0; k < 3 && rc == 0; k++) {
-                        t0 = ocd_wall();
+                        t0 = clock_now();
                         rc = tent_predict(&t, L, SPLIT_TEST, idx, B, iters[k], (float)cfg_float(cfg, "eval.tent_lr"), pred);
                         accumulate(&ev, (EvalMethod)(M_TENT1 + k), r, pred, y, B);
-                        ev.seconds[M_TENT1 + k] += ocd_wall() - t0;
+                        ev.seconds[M_TENT1 + k] += clock_now() - t0;
                     }
                 }
             }
@@ -450,8 +450,8 @@ int stage_eval(StageEnv *env)
         }
     }
     if (rc == 0)
-        rc = write_results(&ev, &main, &alt, ntest, ocd_wall() - t_start, ocd_seconds / fmax(ntest, 1), base_seconds / fmax(ntest, 1));
-    if (rc == 0) bus_log(env->bus, "eval", "done in %.1f s; `ocd results %s` prints the table", ocd_wall() - t_start, env->s->dir);
+        rc = write_results(&ev, &main, &alt, ntest, clock_now() - t_start, ocd_seconds / fmax(ntest, 1), base_seconds / fmax(ntest, 1));
+    if (rc == 0) bus_log(env->bus, "eval", "done in %.1f s; `ocd results %s` prints the table", clock_now() - t_start, env->s->dir);
     free(y);
     free(xdummy);
     free(pred);

@@ -10,6 +10,8 @@
 #include "ops/ops.h"
 #include "optim.h"
 
+#include "core/clock.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* rays of every view of a set: (n, H*W, 6) [origin, direction] */
 float *nerf_view_rays(const ViewSet *v);
@@ -205,7 +201,7 @@ int stage_base_nerf(StageEnv *env)
     float *xb = malloc(sizeof(float) * (size_t)R * 6), *yb = malloc(sizeof(float) * (size_t)R * 3);
     const uint64_t seed = (uint64_t)cfg_int(cfg, "run.seed");
     int rc = nerf_resume(env, opt, &ns);
-    double t0 = wall();
+    double t0 = clock_now();
     ctx_set_training(c, 1);
     while (rc >= 0 && ns.step < ns.total) {
         /* the view and the rays of this step, from Philox by step */
@@ -243,8 +239,8 @@ int stage_base_nerf(StageEnv *env)
             ns.loss_sum = ns.seen = 0.0;
         }
         if ((ns.step % ns.every == 0 || stop) && ns.step < ns.total) {
-            ns.elapsed += wall() - t0;
-            t0 = wall();
+            ns.elapsed += clock_now() - t0;
+            t0 = clock_now();
             if (nerf_checkpoint(env, opt, &ns)) {
                 rc = -1;
                 break;
@@ -257,7 +253,7 @@ int stage_base_nerf(StageEnv *env)
         }
     }
     if (rc >= 0) {
-        ns.elapsed += wall() - t0;
+        ns.elapsed += clock_now() - t0;
         rc = nerf_finish(env, opt, &ns, test_rays);
     }
     free(rays);

@@ -120,7 +120,7 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
     Ctx *c = env->c;
     const Config *cfg = env->cfg;
     Status *st = env->st;
-    const double t0 = ocd_wall();
+    const double t0 = clock_now();
     ScaleNet *s = scalenet_create(c, k->d.dact, k->d.din, cfg_int(cfg, "scale.ch"));
     /* the output starts at the collection's mean rho (its last bias = logit(mean)): rho is
      * ~1e-3 while a fresh sigmoid says 0.5, which a few thousand steps do not undo */
@@ -195,10 +195,7 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
         for (int i = 0; i < k->n; i++) mean += k->rho[i];
         rel /= k->n;
         mean /= k->n;
-        FILE *probe = fopen(work, "rb");
-        const int have = probe != NULL;
-        if (probe) fclose(probe);
-        H5File *f = h5w_begin(work, have ? work : NULL, st);
+        H5File *f = ocd_work_begin(work, st);
         char path[200];
         const int64_t nc = ncurve;
         rc = f ? h5w_unlink(f, grp, st) : -1;
@@ -209,13 +206,13 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
         rc = rc ? rc : h5w_attr_double(f, grp, "rho_mean", mean, st);
         rc = rc ? rc : h5w_attr_int(f, grp, "ch", s->ch, st);
         rc = rc ? rc : h5w_attr_int(f, grp, "steps", steps, st);
-        rc = rc ? rc : h5w_attr_double(f, grp, "seconds", ocd_wall() - t0, st);
+        rc = rc ? rc : h5w_attr_double(f, grp, "seconds", clock_now() - t0, st);
         rc = rc ? rc : h5w_attr_str(f, grp, "status", "complete", st);
         if (f && rc) h5w_abort(f);
         if (f && rc == 0) rc = h5w_commit(f, st);
         if (rc == 0)
             bus_log(env->bus, stage, "scale: %d steps in %.1f s; mean relative error of rho on the training samples %.3f (rho mean %.3g)",
-                    steps, ocd_wall() - t0, rel, mean);
+                    steps, clock_now() - t0, rel, mean);
     }
     free(cact);
     free(cin);

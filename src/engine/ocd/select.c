@@ -41,7 +41,7 @@ int stage_select(StageEnv *env)
     Ctx *c = env->c;
     Model *m = env->model;
     const Config *cfg = env->cfg;
-    const double t0 = ocd_wall();
+    const double t0 = clock_now();
     Task t;
     task_init(&t, env);
     const int ntrain = task_count(&t, SPLIT_TRAIN);
@@ -156,7 +156,7 @@ int stage_select(StageEnv *env)
         rc = rc ? rc : h5w_attr_int(f, "select", "samples", N, st);
         rc = rc ? rc : h5w_attr_int(f, "select", "draws", M, st);
         rc = rc ? rc : h5w_attr_double(f, "select", "noise_rel", rel, st);
-        rc = rc ? rc : h5w_attr_double(f, "select", "seconds", ocd_wall() - t0, st);
+        rc = rc ? rc : h5w_attr_double(f, "select", "seconds", clock_now() - t0, st);
         rc = rc ? rc : h5w_attr_str(f, "select", "method",
                                     "mean over samples of the differential entropy (nats) of a Gaussian KDE (Silverman) "
                                     "of the sample's losses under Gaussian perturbations of the layer alone",
@@ -166,7 +166,7 @@ int stage_select(StageEnv *env)
         if (rc == 0) rc = session_commit_stage(env->s, "select", st);
         if (rc == 0)
             bus_log(env->bus, "select", "chosen %s%s, runner-up %s (%.1f s)", m->layers[chosen].name,
-                    over[0] ? " (select.layer)" : "", runner >= 0 ? m->layers[runner].name : "(none)", ocd_wall() - t0);
+                    over[0] ? " (select.layer)" : "", runner >= 0 ? m->layers[runner].name : "(none)", clock_now() - t0);
     }
     free(perm);
     free(x);
