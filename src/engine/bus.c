@@ -57,6 +57,7 @@ void bus_destroy(Bus *b)
 
 void bus_push(Bus *b, const Event *e)
 {
+    if (!b) return; /* no front end listening (a probe) */
     pthread_mutex_lock(&b->mu);
     if (b->count == RING) {
         if (e->kind == EV_PROGRESS) { /* a later progress event will say the same, newer */
@@ -100,7 +101,7 @@ int bus_pop(Bus *b, Event *out)
 
 int bus_wake_fd(const Bus *b) { return b->pipe_r; }
 void bus_request_stop(Bus *b) { atomic_store(&b->stop, 1); }
-int bus_stop_requested(const Bus *b) { return atomic_load(&((Bus *)b)->stop); }
+int bus_stop_requested(const Bus *b) { return b && atomic_load(&((Bus *)b)->stop); }
 double bus_elapsed(const Bus *b) { return clock_now() - b->t0; }
 
 void bus_log(Bus *b, const char *stage, const char *fmt, ...)

@@ -14,6 +14,7 @@
 #include "ocd/stage.h"
 #include "h5io.h"
 #include "session.h"
+#include "setup.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -34,84 +35,6 @@ const char *const *engine_stage_names(int *n)
 {
     *n = (int)(sizeof STAGES / sizeof STAGES[0]);
     return STAGES;
-}
-
-Model *tinynerf_from_config(Ctx *c, const Config *cfg, const Dataset *ds);
-
-static const Backend *pick_device(const Config *cfg, Bus *bus, Status *st)
-{
-    const char *want = cfg_str(cfg, "run.device");
-    const Backend *cuda = backend_cuda();
-    BackendCtx *probe = cuda ? cuda->create(1) : NULL;
-    if (probe) cuda->destroy(probe);
-    if (!strcmp(want, "cuda") && !probe) {
-        status_fail(st, ERR_DEVICE, "--device cuda: %s", cuda ? "no CUDA device is usable on this machine"
-                                                                : "this build has no CUDA backend (the toolkit was not "
-                                                                  "found at configure time)");
-        return NULL;
-    }
-    if (!strcmp(want, "cpu") || !probe) {
-        if (!strcmp(want, "auto")) bus_log(bus, "", "device: cpu (auto: %s)", cuda ? "no CUDA device found" : "built without CUDA");
-        return backend_cpu();
-    }
-    bus_log(bus, "", "device: cuda%s", !strcmp(want, "auto") ? " (auto: a CUDA device is present)" : "");
-    return cuda;
-}
-
-static void data_path(const RunRequest *rq, char *buf, size_t len)
-{
-    const char *p = cfg_str(&rq->cfg, "data.path");
-    if (p[0] == '/')
-        snprintf(buf, len, "%s", p);
-    else
-        snprintf(buf, len, "%s/%s", rq->asset_dir, p);
-}
-
-static int load_data(const RunRequest *rq, Dataset *ds, Status *st)
-{
-    char path[1024];
-    data_path(rq, path, sizeof path);
-    const char *kind = cfg_str(&rq->cfg, "data.dataset");
-    int r;
-    if (!strcmp(kind, "mnist"))
-        r = dataset_load_mnist(path, cfg_int(&rq->cfg, "data.train_limit"), cfg_int(&rq->cfg, "data.test_limit"), ds, st);
-    else if (!strcmp(kind, "california"))
-        r = dataset_load_california(path, (uint64_t)cfg_int(&rq->cfg, "data.split_seed"), ds, st);
-    else if (!strcmp(kind, "nerf"))
-        r = dataset_load_nerf(path, ds, st);
-    else if (!strcmp(kind, "synthetic"))
-        r = dataset_make_synthetic(cfg_int(&rq->cfg, "data.train_limit") > 0 ? cfg_int(&rq->cfg, "data.train_limit") : 2000,
-                                   cfg_int(&rq->cfg, "data.test_limit") > 0 ? cfg_int(&rq->cfg, "data.test_limit") : 500,
-                                   (uint64_t)cfg_int(&rq->cfg, "data.split_seed"), ds, st);
-    else
-        r = dataset_load_cifar10(path, ds, st);
-    return r;
-}
-
-static Model *make_model(Ctx *c, const Config *cfg, const Dataset *ds, Status *st)
-{
-    const char *arch = cfg_str(cfg, "model.arch");
-    const int want_task = !strcmp(arch, "mlp") ? TASK_REGRESSION : !strcmp(arch, "tinynerf") ? TASK_NERF
-                                                                                             : TASK_CLASSIFICATION;
-    if ((int)ds->task != want_task) {
-        status_fail(st, ERR_CONFIG, "model.arch = %s does not fit data.dataset = %s", arch, ds->name);
-        return NULL;
-    }
-    if (!strcmp(arch, "lenet5")) {
-        if (ds->train.ndim != 3 || ds->train.dims[0] != 1 || ds->train.dims[1] != 28) {
-            status_fail(st, ERR_CONFIG, "model.arch = lenet5 needs 1x28x28 images; %s has other inputs", ds->name);
-            return NULL;
-        }
-        return lenet5_create(c);
-    }
-    if (!strcmp(arch, "mlp"))
-        return mlp_create(c, ds->nfeat, cfg_int(cfg, "model.hidden"), 1, (float)cfg_float(cfg, "model.dropout"));
-    if (!strcmp(arch, "tinynerf")) return tinynerf_from_config(c, cfg, ds);
-    if (ds->train.ndim != 3 || ds->train.dims[0] != 3 || ds->train.dims[1] != 32) {
-        status_fail(st, ERR_CONFIG, "model.arch = googlenet needs 3x32x32 images; %s has other inputs", ds->name);
-        return NULL;
-    }
-    return googlenet_create(c, ds->n_classes, cfg_int(cfg, "model.width_div"));
 }
 
 /* --from: the leading stages of another session that were made with the same settings; with
@@ -179,16 +102,16 @@ static void *engine_main(void *arg)
     Model *model = NULL;
     Session s;
     int have_session = 0;
-    const Backend *be = pick_device(&rq->cfg, e->bus, st);
+    const Backend *be = engine_pick_device(&rq->cfg, e->bus, st);
     if (be) {
         c = ctx_create(be, cfg_int(&rq->cfg, "run.threads"), (uint64_t)cfg_int(&rq->cfg, "run.seed"));
         if (!c) status_fail(st, ERR_DEVICE, "could not start the %s backend", be->name);
     }
-    if (c && load_data(rq, &ds, st) == 0) {
+    if (c && engine_load_data(&rq->cfg, rq->asset_dir, &ds, st) == 0) {
         bus_log(e->bus, "", "data: %s, %d train / %d val / %d test", ds.name,
                 ds.task == TASK_NERF ? ds.views_train.n : ds.train.n, ds.val.n,
                 ds.task == TASK_NERF ? ds.views_test.n : ds.test.n);
-        model = make_model(c, &rq->cfg, &ds, st);
+        model = engine_make_model(c, &rq->cfg, &ds, st);
     }
     if (model && session_begin(rq->session_dir, &rq->cfg, &s, st) == 0) {
         have_session = 1;

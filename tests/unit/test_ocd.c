@@ -62,6 +62,31 @@ TEST(ddim_steps_move_a_noised_point_along_its_own_trajectory)
     CHECK_CLOSE(cx * (sqrt(ab) * x0 + sqrt(1 - ab) * e) + ce * e, x0, 1e-12, 1e-9, "x0-hat");
 }
 
+TEST(ancestral_sampler_of_either_schedule_matches_the_paper_recursion)
+{
+    /* on the paper schedule it must give back the paper's own coefficients; on the official
+     * one it runs over every timestep 999 .. 0 with the same DDPM posterior formulas */
+    static Schedule p, q, o;
+    schedule_make(&p, SCHED_PAPER, 10, 1e-4, 1e-2, 10);
+    q = p;
+    CHECK(schedule_ancestral(&q) == 0, "ancestral on the paper schedule refused");
+    CHECK(q.nsteps == p.nsteps, "steps %d vs %d", q.nsteps, p.nsteps);
+    for (int i = 0; i < p.nsteps; i++) {
+        CHECK(q.t_model[i] == p.t_model[i], "step %d: t %d vs %d", i, q.t_model[i], p.t_model[i]);
+        CHECK_CLOSE(q.a[i], p.a[i], 1e-15, 1e-13, "a");
+        CHECK_CLOSE(q.b[i], p.b[i], 1e-15, 1e-13, "b");
+        CHECK_CLOSE(q.c[i], p.c[i], 1e-15, 1e-13, "c");
+    }
+    schedule_make(&o, SCHED_OFFICIAL, 1000, 1e-6, 1e-2, 10);
+    CHECK(schedule_ancestral(&o) == 0 && o.nsteps == 1000, "ancestral on the official schedule: 1000 steps");
+    CHECK(o.t_model[0] == 999 && o.t_model[999] == 0 && o.c[999] == 0.0, "timesteps 999 .. 0, no noise at the end");
+    /* step 500 by hand: t = 499 */
+    const double beta = o.beta[499], ab = schedule_alpha_bar(&o, 499), abp = schedule_alpha_bar(&o, 498);
+    CHECK_CLOSE(o.a[500], 1 / sqrt(1 - beta), 1e-15, 1e-13, "a by hand");
+    CHECK_CLOSE(o.b[500], -beta / (sqrt(1 - ab) * sqrt(1 - beta)), 1e-15, 1e-13, "b by hand");
+    CHECK_CLOSE(o.c[500], sqrt((1 - abp) / (1 - ab) * beta), 1e-15, 1e-13, "c by hand");
+}
+
 TEST(paper_schedule_matches_hand_values_and_the_ddpm_posterior)
 {
     static Schedule s;

@@ -62,6 +62,24 @@ int schedule_make(Schedule *s, SchedKind kind, int T, double beta_start, double 
     return 0;
 }
 
+int schedule_ancestral(Schedule *s)
+{
+    if (s->T > SCHED_MAX_STEPS) return -1;
+    /* the paper branch above, written over timestep indices k = T-1 .. 0 so that it serves
+     * either kind (model timestep t_lo + k) */
+    s->nsteps = s->T;
+    for (int i = 0; i < s->T; i++) {
+        const int k = s->T - 1 - i;
+        const double beta = s->beta[k], alpha = 1.0 - beta;
+        const double ab = s->alpha_bar[k], abp = k > 0 ? s->alpha_bar[k - 1] : 1.0;
+        s->t_model[i] = s->t_lo + k;
+        s->a[i] = 1.0 / sqrt(alpha);
+        s->b[i] = -beta / (sqrt(1.0 - ab) * sqrt(alpha));
+        s->c[i] = k > 0 ? sqrt((1.0 - abp) / (1.0 - ab) * beta) : 0.0;
+    }
+    return 0;
+}
+
 int schedule_draw_t(const Schedule *s, double u)
 {
     int i = (int)(u * s->T);

@@ -36,6 +36,11 @@ typedef struct {
  * (with nothing set) for sizes out of range. */
 int schedule_make(Schedule *s, SchedKind kind, int T, double beta_start, double beta_end, int sample_steps);
 
+/* Replaces the sampling steps by ancestral DDPM over every training timestep (the paper's
+ * sampler; for the official schedule, 1000 steps instead of DDIM's few): the workbench's
+ * stepper offers both samplers on one trained network. -1 when T exceeds SCHED_MAX_STEPS. */
+int schedule_ancestral(Schedule *s);
+
 /* alpha-bar of a model timestep (t_lo .. t_lo + T - 1); 1 for t_lo - 1 (no noise) */
 double schedule_alpha_bar(const Schedule *s, int t);
 

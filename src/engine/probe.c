@@ -1,0 +1,429 @@
+/* See probe.h. A probe is a StageEnv over a session opened read-only, with the trained
+ * pipeline of the selected layer loaded the way the eval stage loads it, so that what it
+ * shows (a draw, a render) is what the eval stage computed for the same sample and draw. */
+#include "probe.h"
+
+#include "core/ctx.h"
+#include "h5io.h"
+#include "ocd/collect.h"
+#include "ocd/diffusion.h"
+#include "ocd/overfit.h"
+#include "ocd/sampler.h"
+#include "ocd/scale.h"
+#include "ocd/stage.h"
+#include "ocd/task.h"
+#include "session.h"
+#include "setup.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct Probe {
+    Session s;
+    Dataset ds;
+    Ctx *c;
+    Model *model;
+    Status st; /* the env's status; copied to the caller's on failure */
+    StageEnv env;
+    Task t;
+    int have_task;
+    /* the selected layer's pipeline */
+    int ocd, layer;
+    Collected k;
+    WNet w;
+    ScaleNet *scale;
+    Schedule sch;
+    uint64_t rng0; /* the RNG counter eval started from: renders jitter from here */
+};
+
+static int fail_copy(Probe *p, Status *st)
+{
+    if (st && st != &p->st) *st = p->st;
+    return -1;
+}
+
+Probe *probe_open(const char *dir, const char *asset_dir, int threads, Status *st)
+{
+    Probe *p = calloc(1, sizeof *p);
+    if (!p) {
+        status_fail(st, ERR_IO, "probe: out of memory");
+        return NULL;
+    }
+    status_clear(&p->st);
+    if (session_load(dir, &p->s, st)) {
+        free(p);
+        return NULL;
+    }
+    const Config *cfg = &p->s.cfg;
+    if (!session_stage_complete(&p->s, "base")) {
+        status_fail(st, ERR_STATE, "%s: the base stage is not complete; nothing to probe yet", dir);
+        goto fail;
+    }
+    const Backend *be = engine_pick_device(cfg, NULL, st);
+    if (!be) goto fail;
+    p->c = ctx_create(be, threads > 0 ? threads : cfg_int(cfg, "run.threads"), (uint64_t)cfg_int(cfg, "run.seed"));
+    if (!p->c) {
+        status_fail(st, ERR_DEVICE, "probe: could not start the %s backend", be->name);
+        goto fail;
+    }
+    if (engine_load_data(cfg, asset_dir, &p->ds, st)) goto fail;
+    p->model = engine_make_model(p->c, cfg, &p->ds, st);
+    if (!p->model) goto fail;
+    p->env = (StageEnv){.c = p->c, .cfg = cfg, .s = &p->s, .bus = NULL, .ds = &p->ds, .model = p->model, .st = &p->st};
+    if (stage_base_load(&p->env)) {
+        *st = p->st;
+        goto fail;
+    }
+    task_init(&p->t, &p->env);
+    p->have_task = 1;
+    /* renders draw their jitter from the counter eval started at (where alt ended) */
+    H5File *f = h5r_open(p->s.path, st);
+    if (!f) goto fail;
+    int64_t off = 0;
+    if (h5r_attr_int(f, "alt", "rng_offset_end", &off) && off >= 0) p->rng0 = (uint64_t)off;
+    h5r_close(f);
+    if (session_stage_complete(&p->s, "overfit") && session_stage_complete(&p->s, "diffusion") &&
+        session_stage_complete(&p->s, "scale")) {
+        if (collect_load(&p->env, p->s.path, "overfit", &p->k) ||
+            diffusion_load(&p->env, &p->k, p->s.path, "diffusion", &p->w) ||
+            scale_load(&p->env, &p->k, p->s.path, "scale", &p->scale) || diffusion_schedule(cfg, &p->sch, &p->st)) {
+            *st = p->st;
+            goto fail;
+        }
+        p->layer = p->k.layer;
+        p->ocd = 1;
+    }
+    return p;
+fail:
+    probe_close(p);
+    return NULL;
+}
+
+void probe_close(Probe *p)
+{
+    if (!p) return;
+    if (p->ocd) {
+        wnet_destroy(&p->w);
+        scalenet_destroy(p->scale);
+        collect_free(&p->k);
+    } else if (p->k.n) {
+        collect_free(&p->k);
+    }
+    if (p->have_task) task_free(&p->t);
+    if (p->model) model_destroy(p->model);
+    dataset_free(&p->ds);
+    ctx_destroy(p->c);
+    session_end(&p->s);
+    free(p);
+}
+
+int probe_task(const Probe *p) { return (int)p->t.kind; }
+int probe_test_count(const Probe *p) { return task_count(&p->t, SPLIT_TEST); }
+int probe_classes(const Probe *p) { return p->t.kind == TASK_CLASSIFICATION ? p->ds.n_classes : 0; }
+int64_t probe_pred_floats(const Probe *p) { return task_pred_floats(&p->t); }
+int probe_sample_steps(const Probe *p) { return p->ocd ? p->sch.nsteps : 0; }
+
+void probe_layer(const Probe *p, int *rows, int *cols, const char **name)
+{
+    if (rows) *rows = p->ocd ? p->k.rows : 0;
+    if (cols) *cols = p->ocd ? p->k.cols : 0;
+    if (name) *name = p->ocd ? p->model->layers[p->layer].name : "";
+}
+
+int probe_layers(const Probe *p, const char **names, int max)
+{
+    int n = 0;
+    for (int i = 0; i < p->model->nlayers && n < max; i++) names[n++] = p->model->layers[i].name;
+    return n;
+}
+
+static void test_xy(Probe *p, int index, float **x, float **y)
+{
+    const int64_t R = task_full_rays(&p->t), idx = index;
+    *x = malloc(sizeof(float) * (size_t)task_x_floats(&p->t, R));
+    *y = malloc(sizeof(float) * (size_t)task_y_floats(&p->t, R));
+    task_fill(&p->t, SPLIT_TEST, &idx, 1, R, 0, *x, *y);
+}
+
+double probe_test_target(const Probe *p, int i)
+{
+    if (p->t.kind == TASK_NERF || i < 0 || i >= probe_test_count(p)) return NAN;
+    const double y = p->ds.test.y[i];
+    return p->t.kind == TASK_REGRESSION ? y * p->ds.y_std + p->ds.y_mean : y;
+}
+
+/* the eval stage's per-sample loss of one prediction: CE, standardised squared error, or
+ * the view's MSE */
+static double loss_of(const Probe *p, const float *pred, const float *y)
+{
+    const int64_t pf = task_pred_floats(&p->t);
+    if (p->t.kind == TASK_CLASSIFICATION) {
+        const int K = p->ds.n_classes;
+        double mx = pred[0], s = 0.0;
+        for (int k = 1; k < K; k++) mx = fmax(mx, pred[k]);
+        for (int k = 0; k < K; k++) s += exp((double)pred[k] - mx);
+        return log(s) + mx - pred[(int)y[0]];
+    }
+    double s = 0.0;
+    for (int64_t k = 0; k < pf; k++) s += ((double)pred[k] - y[k]) * ((double)pred[k] - y[k]);
+    return s / (double)pf;
+}
+
+static int need_ocd(Probe *p, Status *st)
+{
+    if (p->ocd) return 0;
+    return status_fail(st, ERR_STATE, "%s: the overfit, diffusion and scale stages must be complete for this", p->s.dir);
+}
+
+static int check_index(Probe *p, int index, Status *st)
+{
+    if (index >= 0 && index < probe_test_count(p)) return 0;
+    return status_fail(st, ERR_CONFIG, "test sample %d: the test split has %d samples (0..%d)", index, probe_test_count(p),
+                       probe_test_count(p) - 1);
+}
+
+/* conditioning and predicted rho of test samples idx[0..B) */
+static int cond_rho(Probe *p, const int64_t *idx, int B, float *cin, float *cact, float *cout, float *rho)
+{
+    if (task_cond(&p->t, p->layer, SPLIT_TEST, idx, B, cin, cact, cout)) return -1;
+    scalenet_predict(p->c, p->scale, cact, cin, B, rho);
+    return 0;
+}
+
+int probe_rho_test(Probe *p, int n, double *rho, Status *st)
+{
+    status_clear(&p->st);
+    if (need_ocd(p, st)) return -1;
+    if (n > probe_test_count(p)) n = probe_test_count(p);
+    const CondDims d = p->k.d;
+    const int B = p->t.kind == TASK_NERF ? 1 : 64;
+    float *cin = malloc(sizeof(float) * (size_t)(B * d.din)), *cact = malloc(sizeof(float) * (size_t)(B * d.dact));
+    float *cout = malloc(sizeof(float) * (size_t)(B * d.dout)), *r = malloc(sizeof(float) * (size_t)B);
+    int64_t idx[64];
+    int rc = 0;
+    for (int i0 = 0; i0 < n && rc == 0; i0 += B) {
+        const int b = n - i0 < B ? n - i0 : B;
+        for (int j = 0; j < b; j++) idx[j] = i0 + j;
+        rc = cond_rho(p, idx, b, cin, cact, cout, r);
+        for (int j = 0; j < b && rc == 0; j++) rho[i0 + j] = r[j];
+    }
+    free(cin);
+    free(cact);
+    free(cout);
+    free(r);
+    return rc ? fail_copy(p, st) : 0;
+}
+
+/* the eval stage's draw: repeat 0's key, stream (index, draw) */
+static uint64_t draw_key(const Probe *p) { return (uint64_t)cfg_int(&p->s.cfg, "run.seed") * 1000003u + 11u; }
+
+typedef struct {
+    ProbeTrajectory *tr;
+    float *x0; /* steps x n: x0-hat of each step, for the losses afterwards */
+    int64_t n;
+} Hook;
+
+static double l2(const float *x, int64_t n)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return sqrt(s);
+}
+
+static void on_step(void *user, int step, int t_model, const float *x, const float *eps, const float *x0)
+{
+    (void)eps;
+    Hook *h = user;
+    ProbeTrajectory *tr = h->tr;
+    tr->t[step] = t_model;
+    tr->norm[step] = l2(x, h->n);
+    tr->x0norm[step] = l2(x0, h->n);
+    memcpy(h->x0 + step * h->n, x0, sizeof(float) * (size_t)h->n);
+    if (tr->omega) memcpy(tr->omega + step * h->n, x, sizeof(float) * (size_t)h->n);
+}
+
+void probe_trajectory_free(ProbeTrajectory *tr)
+{
+    free(tr->t);
+    free(tr->norm);
+    free(tr->x0norm);
+    free(tr->loss);
+    free(tr->pred);
+    free(tr->omega);
+    free(tr->pred_base);
+    memset(tr, 0, sizeof *tr);
+}
+
+int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred, int want_omega, ProbeTrajectory *out,
+                     Status *st)
+{
+    memset(out, 0, sizeof *out);
+    status_clear(&p->st);
+    if (need_ocd(p, st) || check_index(p, index, st)) return -1;
+    if (draw < 0 || draw >= 64) return status_fail(st, ERR_CONFIG, "draw %d: draws are 0..63", draw);
+    Schedule *sch = malloc(sizeof *sch);
+    *sch = p->sch;
+    if (ancestral && schedule_ancestral(sch)) {
+        free(sch);
+        return status_fail(st, ERR_CONFIG, "the ancestral sampler needs T <= %d", SCHED_MAX_STEPS);
+    }
+    const int S = sch->nsteps;
+    const int64_t n = (int64_t)p->k.rows * p->k.cols, pf = task_pred_floats(&p->t);
+    ProbeTrajectory *tr = out;
+    tr->steps = S;
+    tr->rows = p->k.rows;
+    tr->cols = p->k.cols;
+    tr->t = calloc((size_t)S, sizeof(int));
+    tr->norm = calloc((size_t)S, sizeof(double));
+    tr->x0norm = calloc((size_t)S, sizeof(double));
+    tr->loss = calloc((size_t)S, sizeof(double));
+    tr->pred = want_pred ? calloc((size_t)(S * pf), sizeof(float)) : NULL;
+    tr->omega = want_omega ? calloc((size_t)(S * n), sizeof(float)) : NULL;
+    tr->pred_base = calloc((size_t)pf, sizeof(float));
+    Hook h = {.tr = tr, .x0 = malloc(sizeof(float) * (size_t)(S * n)), .n = n};
+    const CondDims d = p->k.d;
+    float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
+    float *cout = malloc(sizeof(float) * (size_t)d.dout), *om = malloc(sizeof(float) * (size_t)n);
+    float *pred = malloc(sizeof(float) * (size_t)pf), *x, *y;
+    test_xy(p, index, &x, &y);
+    const int64_t idx = index;
+    float rho = 0.0f;
+    int rc = cond_rho(p, &idx, 1, cin, cact, cout, &rho);
+    if (rc == 0) {
+        const uint64_t id = (uint64_t)index * 64 + (uint64_t)draw;
+        SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
+                          .hook = on_step, .user = &h};
+        rc = sampler_run(p->c, &p->w, sch, cin, cact, cout, 1, &so, om);
+    }
+    tr->rho_pred = rho;
+    if (rc == 0) {
+        p->c->rng_offset = p->rng0;
+        rc = task_predict(&p->t, -1, SPLIT_TEST, &idx, 1, NULL, NULL, tr->pred_base);
+        tr->loss_base = loss_of(p, tr->pred_base, y);
+    }
+    /* NeRF: a render per step is costly; at most ~40 of them, evenly spaced, the rest NaN */
+    const int every = p->t.kind == TASK_NERF && S > 40 ? (S + 39) / 40 : 1;
+    for (int k = 0; k < S && rc == 0; k++) {
+        tr->loss[k] = NAN;
+        if (k % every && k != S - 1) continue;
+        p->c->rng_offset = p->rng0;
+        rc = task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, h.x0 + k * n, &rho, pred);
+        if (rc) break;
+        tr->loss[k] = loss_of(p, pred, y);
+        if (tr->pred) memcpy(tr->pred + k * pf, pred, sizeof(float) * (size_t)pf);
+    }
+    free(h.x0);
+    free(cin);
+    free(cact);
+    free(cout);
+    free(om);
+    free(pred);
+    free(x);
+    free(y);
+    free(sch);
+    if (rc) {
+        probe_trajectory_free(tr);
+        return fail_copy(p, st);
+    }
+    return 0;
+}
+
+int probe_view_size(const Probe *p, int *h, int *w)
+{
+    if (p->t.kind != TASK_NERF) return -1;
+    *h = p->ds.views_test.H;
+    *w = p->ds.views_test.W;
+    return 0;
+}
+
+int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st)
+{
+    status_clear(&p->st);
+    if (p->t.kind != TASK_NERF) return status_fail(st, ERR_CONFIG, "renders are for NeRF sessions only");
+    if (check_index(p, view, st)) return -1;
+    if (which != PROBE_TRUTH && which != PROBE_BASE && need_ocd(p, st)) return -1;
+    const int64_t idx = view, n = (int64_t)p->k.rows * p->k.cols;
+    float *x, *y;
+    test_xy(p, view, &x, &y);
+    int rc = 0;
+    p->c->rng_offset = p->rng0;
+    if (which == PROBE_TRUTH) {
+        memcpy(rgb, y, sizeof(float) * (size_t)task_y_floats(&p->t, task_full_rays(&p->t)));
+    } else if (which == PROBE_BASE) {
+        rc = task_predict(&p->t, -1, SPLIT_TEST, &idx, 1, NULL, NULL, rgb);
+    } else if (which == PROBE_OCD) {
+        const CondDims d = p->k.d;
+        float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
+        float *cout = malloc(sizeof(float) * (size_t)d.dout), *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
+        rc = cond_rho(p, &idx, 1, cin, cact, cout, &rho);
+        const uint64_t id = (uint64_t)view * 64;
+        SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout")};
+        rc = rc ? rc : sampler_run(p->c, &p->w, &p->sch, cin, cact, cout, 1, &so, om);
+        p->c->rng_offset = p->rng0;
+        rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, om, &rho, rgb);
+        free(cin);
+        free(cact);
+        free(cout);
+        free(om);
+    } else {
+        const OverfitCfg oc = collect_overfit_cfg(&p->s.cfg, p->layer);
+        float *delta = malloc(sizeof(float) * (size_t)n);
+        const uint64_t seed = (uint64_t)cfg_int(&p->s.cfg, "run.seed");
+        rc = overfit_batch(&p->t, &oc, SPLIT_TEST, &idx, 1, seed * 31u, delta, NULL, NULL);
+        p->c->rng_offset = p->rng0;
+        rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, delta, NULL, rgb);
+        free(delta);
+    }
+    free(x);
+    free(y);
+    return rc ? fail_copy(p, st) : 0;
+}
+
+int probe_layer_gain(Probe *p, int layer, int n, double *loss_base, double *loss_overfit, ProbeProgress progress,
+                     void *user, Status *st)
+{
+    status_clear(&p->st);
+    if (layer < 0 || layer >= p->model->nlayers)
+        return status_fail(st, ERR_CONFIG, "layer %d: the model has layers 0..%d", layer, p->model->nlayers - 1);
+    if (!p->model->layers[layer].is_linear)
+        return status_fail(st, ERR_CONFIG, "layer %s: OCD needs a linear layer (or a convolution with a 1x1 output)",
+                           p->model->layers[layer].name);
+    if (n > probe_test_count(p)) n = probe_test_count(p);
+    if (n < 1) return status_fail(st, ERR_CONFIG, "layer gain: no test samples");
+    const int B = p->t.kind == TASK_NERF ? 1 : 32;
+    const ModelLayer *ml = &p->model->layers[layer];
+    const int64_t per = (int64_t)ml->out * ml->in, pf = task_pred_floats(&p->t);
+    const int64_t R = task_full_rays(&p->t);
+    const OverfitCfg oc = collect_overfit_cfg(&p->s.cfg, layer);
+    const uint64_t seed = (uint64_t)cfg_int(&p->s.cfg, "run.seed");
+    float *delta = malloc(sizeof(float) * (size_t)(B * per)), *pred = malloc(sizeof(float) * (size_t)(B * pf));
+    float *x = malloc(sizeof(float) * (size_t)(B * task_x_floats(&p->t, R)));
+    float *y = malloc(sizeof(float) * (size_t)(B * task_y_floats(&p->t, R)));
+    const int64_t yf = task_y_floats(&p->t, R);
+    int64_t idx[32];
+    double sb = 0.0, so = 0.0;
+    int rc = 0;
+    for (int i0 = 0; i0 < n && rc == 0; i0 += B) {
+        const int b = n - i0 < B ? n - i0 : B;
+        for (int j = 0; j < b; j++) idx[j] = i0 + j;
+        task_fill(&p->t, SPLIT_TEST, idx, b, R, 0, x, y);
+        p->c->rng_offset = p->rng0;
+        rc = task_predict(&p->t, -1, SPLIT_TEST, idx, b, NULL, NULL, pred);
+        for (int j = 0; j < b && rc == 0; j++) sb += loss_of(p, pred + j * pf, y + j * yf);
+        rc = rc ? rc : overfit_batch(&p->t, &oc, SPLIT_TEST, idx, b, seed * 31u, delta, NULL, NULL);
+        p->c->rng_offset = p->rng0;
+        rc = rc ? rc : task_predict(&p->t, layer, SPLIT_TEST, idx, b, delta, NULL, pred);
+        for (int j = 0; j < b && rc == 0; j++) so += loss_of(p, pred + j * pf, y + j * yf);
+        if (rc == 0 && progress && progress(user, i0 + b, n))
+            rc = status_fail(&p->st, ERR_STATE, "layer gain: stopped");
+    }
+    free(delta);
+    free(pred);
+    free(x);
+    free(y);
+    if (rc) return fail_copy(p, st);
+    *loss_base = sb / n;
+    *loss_overfit = so / n;
+    return 0;
+}

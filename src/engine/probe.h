@@ -1,0 +1,90 @@
+/* Probes: computations on a session whose stages are complete, for front ends that want to
+ * look inside (the workbench's denoising stepper and "what if" layer, `ocd report`'s figures).
+ * A probe loads the session's data, base model and trained OCD pipeline once; each call
+ * then runs on the calling thread (the workbench calls it from a worker thread, never from
+ * the UI thread). Nothing here writes to the session.
+ *
+ * Every call is deterministic: a trajectory or render depends only on the session, the
+ * arguments, and the seed the session recorded. */
+#ifndef OCD_PROBE_H
+#define OCD_PROBE_H
+
+#include "core/status.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct Probe Probe;
+
+/* Opens the session in `dir` (its configuration as stored). asset_dir: where a relative
+ * data.path is found (the bundled assets/). threads: 0 = the session's run.threads. Needs
+ * the base stage; the OCD calls need overfit, diffusion and scale (ERR_STATE otherwise). */
+Probe *probe_open(const char *dir, const char *asset_dir, int threads, Status *st);
+void probe_close(Probe *p);
+
+/* what the session is: 0 classification, 1 regression, 2 NeRF (TaskKind) */
+int probe_task(const Probe *p);
+int probe_test_count(const Probe *p);
+int probe_classes(const Probe *p); /* classification: K; otherwise 0 */
+/* floats of one prediction: K logits, 1 value, or H*W*3 pixels (NeRF) */
+int64_t probe_pred_floats(const Probe *p);
+/* the selected layer's weight shape and name */
+void probe_layer(const Probe *p, int *rows, int *cols, const char **name);
+int probe_sample_steps(const Probe *p);
+
+/* the label (classification), the target in the target's units (regression) of test sample i */
+double probe_test_target(const Probe *p, int i);
+
+/* predicted rho (the scale model) for test samples [0, n): rho[n] */
+int probe_rho_test(Probe *p, int n, double *rho, Status *st);
+
+/* The denoising trajectory of test sample `index`, draw `draw` (the eval stage's draw 0 of
+ * repeat 0 is draw 0): for each sampling step k = 0..S-1 (S = probe_sample_steps; step k
+ * gives the model timestep t_model[k]), after the step:
+ *   t[k]        the model timestep the step used
+ *   norm[k]     ||Omega_t|| (Frobenius, over the real matrix) of the state after the step
+ *   x0norm[k]   ||x0-hat|| of the step's prediction of Omega_0
+ *   loss[k]     the sample's loss with W + rho * x0-hat(k) (rho from the scale model)
+ *   pred        S x pred_floats predictions with that weight (NeRF: NULL is allowed, and is
+ *               best: a render per step is costly)
+ *   omega       S x rows x cols: the state after each step (may be NULL)
+ * plus, for reference, loss_base (the base model) and rho_pred. ancestral: 0 the session's
+ * sampler, 1 ancestral DDPM over every training timestep (T of the schedule: slower). */
+typedef struct {
+    int steps, rows, cols;
+    int *t;
+    double *norm, *x0norm, *loss;
+    float *pred, *omega; /* NULL unless asked for */
+    double loss_base, rho_pred;
+    float *pred_base; /* pred_floats */
+} ProbeTrajectory;
+
+int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred, int want_omega, ProbeTrajectory *out,
+                     Status *st);
+void probe_trajectory_free(ProbeTrajectory *tr);
+
+/* NeRF: a test view rendered whole, H x W x 3 in [0,1]: 0 truth, 1 base, 2 OCD (draw 0),
+ * 3 overfit on test (the selected layer, the overfit stage's settings) */
+typedef enum { PROBE_TRUTH, PROBE_BASE, PROBE_OCD, PROBE_OVERFIT } ProbeView;
+int probe_view_size(const Probe *p, int *h, int *w);
+int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st);
+
+/* "What if" OCD used another layer: the overfit-on-test gain on test samples [0, n) with
+ * layer `layer` (an index into the model's layers; its name in *name): the mean loss of the
+ * base model and after overfitting that layer on each sample (the upper bound OCD chases).
+ * progress (may be NULL) is called after each batch with samples done; a nonzero return
+ * stops early (ERR_STATE). */
+typedef int (*ProbeProgress)(void *user, int done, int total);
+int probe_layer_gain(Probe *p, int layer, int n, double *loss_base, double *loss_overfit, ProbeProgress progress,
+                     void *user, Status *st);
+/* the model's layers that OCD can use (the select stage's candidates): count and names */
+int probe_layers(const Probe *p, const char **names, int max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,149 @@
+/* Probes and the session view on a real finished session (the tiny MNIST fixture, or any
+ * session named by OCD_TINY_MNIST): what a probe computes must agree with what the eval
+ * stage stored, since the workbench and the report show probe results beside the table.
+ *
+ *   - the loss of each sample at the last denoising step, averaged over the eval's test
+ *     samples, is the eval stage's OCD cross-entropy of repeat 0 (same draws: the sampler's
+ *     noise is a function of (key, sample, draw), not of the batch);
+ *   - the base loss of the trajectories averages to the eval's base row;
+ *   - the last DDIM step returns x0-hat exactly, so ||Omega_0|| = ||x0-hat|| at that step;
+ *   - overfitting the selected layer on each test sample lowers its loss (the upper bound);
+ *   - the ancestral sampler runs every training timestep. */
+#include "harness.h"
+
+#include "h5io.h"
+#include "probe.h"
+#include "sessview.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *fixture(void)
+{
+    const char *d = getenv("OCD_TINY_MNIST");
+    if (!d || !d[0]) harness_skip("OCD_TINY_MNIST is not set (the tiny_mnist fixture makes it)");
+    return d;
+}
+
+TEST(the_session_view_reads_every_stage_of_a_finished_session)
+{
+    SessView v;
+    Status st;
+    status_clear(&st);
+    CHECK(sessview_load(fixture(), &v, &st) == 0, "sessview_load: %s", st.msg);
+    for (int i = 0; i < v.nstages; i++) CHECK(v.complete[i], "stage %s not complete", v.stage[i]);
+    CHECK(v.nlayers >= 2 && v.chosen >= 0 && v.runner_up >= 0 && v.chosen != v.runner_up, "select: %d layers, chosen %d, runner-up %d",
+          v.nlayers, v.chosen, v.runner_up);
+    CHECK(!strcmp(v.layer[v.chosen], v.overfit_layer), "chosen %s but overfit on %s", v.layer[v.chosen], v.overfit_layer);
+    CHECK(v.base_train_loss.n > 0 && v.diffusion_loss.n > 0 && v.scale_loss.n > 0, "curves missing");
+    CHECK(v.n_overfit > 0 && v.rho[0] > 0, "overfit collection missing");
+    CHECK(v.nrows >= 10 && sessview_row(&v, "base") && sessview_row(&v, "ocd"), "eval rows: %d", v.nrows);
+    CHECK(!strcmp(v.metrics[0], "ce") && !strcmp(v.metrics[1], "accuracy"), "metrics %s,%s", v.metrics[0], v.metrics[1]);
+    CHECK(sessview_verdict(&v, NULL, NULL) != NULL, "no verdict");
+    sessview_free(&v);
+}
+
+TEST(a_missing_session_is_a_clear_error)
+{
+    SessView v;
+    Status st;
+    status_clear(&st);
+    CHECK(sessview_load("/nonexistent/session", &v, &st) != 0, "loaded a missing session");
+    CHECK(strstr(st.msg, "/nonexistent/session") != NULL, "message does not name the path: %s", st.msg);
+    status_clear(&st);
+    CHECK(probe_open("/nonexistent/session", OCD_SOURCE_DIR "/assets", 1, &st) == NULL, "probed a missing session");
+    CHECK(st.code != ERR_NONE, "no error code");
+}
+
+TEST(trajectories_reproduce_the_eval_stages_ocd_and_base_losses)
+{
+    const char *dir = fixture();
+    SessView v;
+    Status st;
+    status_clear(&st);
+    CHECK(sessview_load(dir, &v, &st) == 0, "sessview_load: %s", st.msg);
+    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 1, &st);
+    CHECK(p != NULL, "probe_open: %s", st.msg);
+    if (!p) return;
+    const int n = (int)v.test_samples;
+    CHECK(n > 0 && n <= probe_test_count(p), "eval test samples %d", n);
+    double ocd = 0.0, base = 0.0;
+    for (int i = 0; i < n; i++) {
+        ProbeTrajectory tr;
+        if (probe_trajectory(p, i, 0, 0, i == 0, i == 0, &tr, &st)) {
+            CHECK(0, "trajectory %d: %s", i, st.msg);
+            break;
+        }
+        const int S = tr.steps;
+        ocd += tr.loss[S - 1];
+        base += tr.loss_base;
+        if (i == 0) {
+            CHECK(S == probe_sample_steps(p) && S > 1, "steps %d", S);
+            CHECK_CLOSE(tr.norm[S - 1], tr.x0norm[S - 1], 1e-4, 1e-4, "the last DDIM step returns x0-hat");
+            CHECK(tr.norm[0] > tr.norm[S - 1] || tr.norm[0] < tr.norm[S - 1], "the norm does not move");
+            CHECK(tr.rho_pred > 0 && isfinite(tr.rho_pred), "rho %g", tr.rho_pred);
+            double s = 0.0;
+            for (int64_t e = 0; e < (int64_t)tr.rows * tr.cols; e++)
+                s += (double)tr.omega[(int64_t)(S - 1) * tr.rows * tr.cols + e] * tr.omega[(int64_t)(S - 1) * tr.rows * tr.cols + e];
+            CHECK_CLOSE(sqrt(s), tr.norm[S - 1], 1e-5, 1e-5, "omega matches its norm");
+            const int K = probe_classes(p);
+            CHECK(K == 10, "classes %d", K);
+        }
+        probe_trajectory_free(&tr);
+    }
+    ocd /= n;
+    base /= n;
+    /* repeat 0 of each method, as the eval stage stored it */
+    H5File *f = h5r_open(v.path, &st);
+    CHECK(f != NULL, "open %s: %s", v.path, st.msg);
+    if (f) {
+        double *o = calloc((size_t)v.repeats, sizeof(double)), *b = calloc((size_t)v.repeats, sizeof(double));
+        CHECK(h5r_doubles(f, "eval/ocd/ce", o, v.repeats, &st) == 0, "eval/ocd/ce: %s", st.msg);
+        CHECK(h5r_doubles(f, "eval/base/ce", b, v.repeats, &st) == 0, "eval/base/ce: %s", st.msg);
+        /* float32 forward passes in batches of eval.batch vs one at a time: BLAS may sum in
+         * another order, so the same draws agree to a few ulps of the logits, not bitwise */
+        CHECK_CLOSE(base, b[0], 1e-5, 1e-5, "base CE from the probe vs the eval stage");
+        CHECK_CLOSE(ocd, o[0], 1e-4, 1e-4, "OCD CE (draw 0) from the probe vs the eval stage's repeat 0");
+        free(o);
+        free(b);
+        h5r_close(f);
+    }
+    probe_close(p);
+    sessview_free(&v);
+}
+
+TEST(overfitting_the_selected_layer_lowers_the_test_loss_and_ancestral_runs_every_timestep)
+{
+    const char *dir = fixture();
+    Status st;
+    status_clear(&st);
+    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 1, &st);
+    CHECK(p != NULL, "probe_open: %s", st.msg);
+    if (!p) return;
+    const char *names[64];
+    const int nl = probe_layers(p, names, 64);
+    int rows, cols;
+    const char *lname;
+    probe_layer(p, &rows, &cols, &lname);
+    int L = -1;
+    for (int i = 0; i < nl; i++)
+        if (!strcmp(names[i], lname)) L = i;
+    CHECK(L >= 0, "selected layer %s not among the model's layers", lname);
+    double lb = 0, lo = 0;
+    CHECK(probe_layer_gain(p, L, 8, &lb, &lo, NULL, NULL, &st) == 0, "layer gain: %s", st.msg);
+    CHECK(isfinite(lb) && isfinite(lo) && lo < lb, "overfit on test %g is not below base %g", lo, lb);
+    CHECK(probe_layer_gain(p, 0, 8, &lb, &lo, NULL, NULL, &st) != 0 && st.code == ERR_CONFIG,
+          "a convolution layer was accepted for overfit (%s)", names[0]);
+    double rho[8];
+    CHECK(probe_rho_test(p, 8, rho, &st) == 0, "rho: %s", st.msg);
+    for (int i = 0; i < 8; i++) CHECK(rho[i] > 0 && isfinite(rho[i]), "rho[%d] = %g", i, rho[i]);
+    ProbeTrajectory tr;
+    CHECK(probe_trajectory(p, 3, 1, 1, 0, 0, &tr, &st) == 0, "ancestral: %s", st.msg);
+    CHECK(tr.steps == 1000 && tr.t[0] == 999 && tr.t[999] == 0, "ancestral steps %d (t %d .. %d)", tr.steps, tr.t[0],
+          tr.steps ? tr.t[tr.steps - 1] : -1);
+    CHECK(isfinite(tr.loss[999]), "ancestral final loss %g", tr.loss[999]);
+    probe_trajectory_free(&tr);
+    CHECK(probe_trajectory(p, 100000, 0, 0, 0, 0, &tr, &st) != 0 && st.code == ERR_CONFIG, "a bad index was accepted");
+    probe_close(p);
+}
