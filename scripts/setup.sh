@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev libhdf5-dev hdf5-tools libpng-dev zlib1g-dev
-          libncurses-dev libreadline-dev libcjson-dev libinih-dev)
+          libncurses-dev libreadline-dev libcjson-dev libinih-dev libcairo2-dev fonts-dejavu-core)
 BENCH_PACKAGES=(python3-torch python3-numpy)
+TEST_PACKAGES=(tmux) # the workbench's smoke test drives the real binary in tmux
 BUILD=${OCD_BUILD_DIR:-build}
 JOBS=${OCD_JOBS:-$(nproc)}
 
@@ -45,21 +46,21 @@ deps) need_packages "${PACKAGES[@]}" ;;
 run)
     need_packages "${PACKAGES[@]}"
     build "$BUILD"
-    if [ $# -eq 0 ]; then set -- run mnist-lenet5; fi # the default preset (the terminal UI replaces this, issue 5)
+    if [ $# -eq 0 ]; then set -- ui mnist-lenet5; fi # the workbench on the default preset
     exec "$BUILD/ocd" "$@"
     ;;
 test)
-    need_packages "${PACKAGES[@]}"
+    need_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     build "$BUILD"
     ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" -LE slow
     ;;
 asan)
-    need_packages "${PACKAGES[@]}"
+    need_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     # built for AVX2 (x86-64-v3): the main build covers this machine's widest vectors, this
     # one the kernels' AVX2 variants
     build "${BUILD}-asan" -DOCD_SANITIZE=ON -DOCD_WITH_CUDA=OFF -DOCD_MARCH=x86-64-v3
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        ctest --test-dir "${BUILD}-asan" --output-on-failure -j "$JOBS" -L "unit|integration" -LE long
+        ctest --test-dir "${BUILD}-asan" --output-on-failure -j "$JOBS" -L "unit|integration|ui" -LE long
     ;;
 bench)
     need_packages "${PACKAGES[@]}" "${BENCH_PACKAGES[@]}"

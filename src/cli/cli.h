@@ -10,8 +10,10 @@ const char *cli_asset_dir(void);
 int cli_exit_code(ErrCode code);
 
 int cmd_run(int argc, char **argv);
+int cmd_ui(int argc, char **argv); /* the terminal workbench (cmd_ui.c) */
 int cmd_inspect(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_results(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -11,7 +11,13 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: ocd COMMAND [options]\n\n"
+            "usage: ocd [COMMAND [options]]\n\n"
+            "  (no command)       the terminal workbench on the default preset (as `ocd ui`)\n"
+            "  ui [PRESET|DIR] [--session DIR] [--run] [--threads N] [--ascii] [--mono]\n"
+            "     [--headless --size ROWSxCOLS --script FILE]\n"
+            "        the terminal workbench on a preset (default mnist-lenet5) or a session folder;\n"
+            "        --run starts the stages not complete yet; --headless renders into memory and\n"
+            "        reads keys and commands from FILE (for tests; `save-screen PATH` dumps the screen)\n"
             "  run PRESET [--set section.key=value]... [--stages LIST] [--session DIR]\n"
             "             [--seed N] [--threads N] [--device cpu|cuda|auto] [--from DIR]\n"
             "        run the stages of PRESET (a name from `ocd presets`, or an .ini file) into a session\n"
@@ -22,6 +28,9 @@ static void usage(FILE *f)
             "  inspect DIR        what a session holds: configuration, stages, metrics, checkpoints\n"
             "  results DIR [--format md|csv|json]\n"
             "                     the eval stage's table: every method, mean and SD over the repeats\n"
+            "  report DIR [--out DIR2] [--no-probe] [--samples N] [--threads N]\n"
+            "                     report.md and PNG figures of a session (into DIR, or DIR2); a partial\n"
+            "                     session gets a report of its complete stages, the rest named\n"
             "  devices            the compute backends and whether they can run here\n"
             "  --help             this text\n\n"
             "exit status: 0 done, 2 bad input (a file, the data, the configuration), 3 a non-finite\n"
@@ -47,18 +56,17 @@ static int cmd_devices(void)
 int main(int argc, char **argv)
 {
     blas_env_select(argv);
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc < 2) return cmd_ui(0, argv + 1); /* the README's first command opens the workbench */
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "ui")) return cmd_ui(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(cmd, "results")) return cmd_results(argc - 2, argv + 2);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 2, argv + 2);
     if (!strcmp(cmd, "presets")) return cmd_presets(argc - 2, argv + 2);
     if (!strcmp(cmd, "devices")) return cmd_devices();
     fprintf(stderr, "ocd: unknown command '%s'\n\n", cmd);

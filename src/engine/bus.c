@@ -20,7 +20,8 @@ enum { RING = 2048 };
 
 struct Bus {
     pthread_mutex_t mu;
-    pthread_cond_t room;
+    pthread_cond_t room, resumed;
+    int paused;
     Event ring[RING];
     int head, count;
     int pipe_r, pipe_w;
@@ -35,6 +36,7 @@ Bus *bus_create(void)
     ENG_CHECK_ALLOC(b);
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->room, NULL);
+    pthread_cond_init(&b->resumed, NULL);
     int fds[2];
     ENG_ASSERT(pipe(fds) == 0, "bus: pipe() failed");
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -52,6 +54,7 @@ void bus_destroy(Bus *b)
     close(b->pipe_w);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->room);
+    pthread_cond_destroy(&b->resumed);
     free(b);
 }
 
@@ -100,7 +103,36 @@ int bus_pop(Bus *b, Event *out)
 }
 
 int bus_wake_fd(const Bus *b) { return b->pipe_r; }
-void bus_request_stop(Bus *b) { atomic_store(&b->stop, 1); }
+void bus_request_stop(Bus *b)
+{
+    atomic_store(&b->stop, 1);
+    bus_set_paused(b, 0); /* a paused engine must wake up to see the stop */
+}
+
+void bus_set_paused(Bus *b, int paused)
+{
+    pthread_mutex_lock(&b->mu);
+    b->paused = paused;
+    pthread_cond_broadcast(&b->resumed);
+    pthread_mutex_unlock(&b->mu);
+}
+
+int bus_paused(Bus *b)
+{
+    pthread_mutex_lock(&b->mu);
+    const int p = b->paused;
+    pthread_mutex_unlock(&b->mu);
+    return p;
+}
+
+/* the engine's side of pause: called at every progress point, so every stage pauses
+ * between two of its steps without knowing about pausing */
+static void wait_while_paused(Bus *b)
+{
+    pthread_mutex_lock(&b->mu);
+    while (b->paused && !atomic_load(&b->stop)) pthread_cond_wait(&b->resumed, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
 int bus_stop_requested(const Bus *b) { return b && atomic_load(&((Bus *)b)->stop); }
 double bus_elapsed(const Bus *b) { return clock_now() - b->t0; }
 
@@ -118,6 +150,8 @@ void bus_log(Bus *b, const char *stage, const char *fmt, ...)
 void bus_progress(Bus *b, const char *stage, int64_t step, int64_t total, const char *n0, double m0, const char *n1,
                   double m1)
 {
+    if (!b) return;
+    wait_while_paused(b);
     Event e = {.kind = EV_PROGRESS, .step = step, .total = total};
     snprintf(e.stage, sizeof e.stage, "%s", stage);
     if (n0) {

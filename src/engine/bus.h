@@ -2,7 +2,7 @@
  * the terminal workbench later). The engine pushes events (a stage began, progress, a log
  * line, an error, done); the front end pops them, sleeping in poll() on the wake fd when
  * nothing happens. A front end asks the engine to stop through an atomic flag that stages
- * check between steps. Progress events are dropped when the ring is full (a later one
+ * check between steps, and pause through a flag the engine waits on at its progress points. Progress events are dropped when the ring is full (a later one
  * supersedes them); every other event waits for room. */
 #ifndef OCD_BUS_H
 #define OCD_BUS_H
@@ -36,6 +36,9 @@ void bus_push(Bus *b, const Event *e);
 int bus_pop(Bus *b, Event *out); /* 1 when an event was taken */
 int bus_wake_fd(const Bus *b);   /* readable while events are pending */
 void bus_request_stop(Bus *b);
+/* pause: the engine blocks at its next progress point until resumed (or stopped) */
+void bus_set_paused(Bus *b, int paused);
+int bus_paused(Bus *b);
 int bus_stop_requested(const Bus *b);
 double bus_elapsed(const Bus *b);
 

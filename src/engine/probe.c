@@ -215,6 +215,15 @@ int probe_rho_test(Probe *p, int n, double *rho, Status *st)
     return rc ? fail_copy(p, st) : 0;
 }
 
+int probe_base_predict(Probe *p, int i, float *pred, Status *st)
+{
+    status_clear(&p->st);
+    if (check_index(p, i, st)) return -1;
+    const int64_t idx = i;
+    p->c->rng_offset = p->rng0;
+    return task_predict(&p->t, -1, SPLIT_TEST, &idx, 1, NULL, NULL, pred) ? fail_copy(p, st) : 0;
+}
+
 /* the eval stage's draw: repeat 0's key, stream (index, draw) */
 static uint64_t draw_key(const Probe *p) { return (uint64_t)cfg_int(&p->s.cfg, "run.seed") * 1000003u + 11u; }
 
@@ -377,6 +386,58 @@ int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st)
     }
     free(x);
     free(y);
+    return rc ? fail_copy(p, st) : 0;
+}
+
+typedef struct {
+    int want;
+    float *x0;
+    int64_t n;
+} StepGrab;
+
+static void grab_step(void *user, int step, int t_model, const float *x, const float *eps, const float *x0)
+{
+    (void)t_model;
+    (void)x;
+    (void)eps;
+    StepGrab *g = user;
+    if (step == g->want) memcpy(g->x0, x0, sizeof(float) * (size_t)g->n);
+}
+
+int probe_render_step(Probe *p, int view, int ancestral, int step, float *rgb, Status *st)
+{
+    status_clear(&p->st);
+    if (p->t.kind != TASK_NERF) return status_fail(st, ERR_CONFIG, "renders are for NeRF sessions only");
+    if (need_ocd(p, st) || check_index(p, view, st)) return -1;
+    Schedule *sch = malloc(sizeof *sch);
+    *sch = p->sch;
+    if (ancestral && schedule_ancestral(sch)) {
+        free(sch);
+        return status_fail(st, ERR_CONFIG, "the ancestral sampler needs T <= %d", SCHED_MAX_STEPS);
+    }
+    if (step < 0 || step >= sch->nsteps) {
+        const int S = sch->nsteps;
+        free(sch);
+        return status_fail(st, ERR_CONFIG, "step %d: the sampler has steps 0..%d", step, S - 1);
+    }
+    const int64_t idx = view, n = (int64_t)p->k.rows * p->k.cols;
+    const CondDims d = p->k.d;
+    float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
+    float *cout = malloc(sizeof(float) * (size_t)d.dout), *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
+    StepGrab g = {.want = step, .x0 = malloc(sizeof(float) * (size_t)n), .n = n};
+    int rc = cond_rho(p, &idx, 1, cin, cact, cout, &rho);
+    const uint64_t id = (uint64_t)view * 64;
+    SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
+                      .hook = grab_step, .user = &g};
+    rc = rc ? rc : sampler_run(p->c, &p->w, sch, cin, cact, cout, 1, &so, om);
+    p->c->rng_offset = p->rng0;
+    rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, g.x0, &rho, rgb);
+    free(cin);
+    free(cact);
+    free(cout);
+    free(om);
+    free(g.x0);
+    free(sch);
     return rc ? fail_copy(p, st) : 0;
 }
 

@@ -38,6 +38,9 @@ int probe_sample_steps(const Probe *p);
 /* the label (classification), the target in the target's units (regression) of test sample i */
 double probe_test_target(const Probe *p, int i);
 
+/* the base model's prediction of test sample i (probe_pred_floats floats) */
+int probe_base_predict(Probe *p, int i, float *pred, Status *st);
+
 /* predicted rho (the scale model) for test samples [0, n): rho[n] */
 int probe_rho_test(Probe *p, int n, double *rho, Status *st);
 
@@ -71,6 +74,9 @@ void probe_trajectory_free(ProbeTrajectory *tr);
 typedef enum { PROBE_TRUTH, PROBE_BASE, PROBE_OCD, PROBE_OVERFIT } ProbeView;
 int probe_view_size(const Probe *p, int *h, int *w);
 int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st);
+/* NeRF: the view rendered with W + rho * x0-hat of denoising step `step` (draw 0, the
+ * session's sampler or ancestral): the denoise pane's picture of a step */
+int probe_render_step(Probe *p, int view, int ancestral, int step, float *rgb, Status *st);
 
 /* "What if" OCD used another layer: the overfit-on-test gain on test samples [0, n) with
  * layer `layer` (an index into the model's layers; its name in *name): the mean loss of the

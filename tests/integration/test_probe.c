@@ -147,3 +147,45 @@ TEST(overfitting_the_selected_layer_lowers_the_test_loss_and_ancestral_runs_ever
     CHECK(probe_trajectory(p, 100000, 0, 0, 0, 0, &tr, &st) != 0 && st.code == ERR_CONFIG, "a bad index was accepted");
     probe_close(p);
 }
+
+/* NeRF (optional: a NeRF session named by OCD_TINY_NERF; CI has none, it takes minutes to
+ * make): the render of the last DDIM step is the OCD render, since that step returns x0-hat
+ * (up to float rounding: the hook forms x0-hat from x and eps with its own coefficients, the
+ * sampler's last axpby forms Omega_0; a NeRF render is sensitive enough to show it in the
+ * 4th decimal), while the first step's render is far from it. */
+TEST(nerf_the_last_steps_render_is_the_ocd_render)
+{
+    const char *dir = getenv("OCD_TINY_NERF");
+    if (!dir || !dir[0]) harness_skip("OCD_TINY_NERF is not set");
+    Status st;
+    status_clear(&st);
+    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 2, &st);
+    CHECK(p != NULL, "probe_open: %s", st.msg);
+    if (!p) return;
+    int h = 0, w = 0;
+    CHECK(probe_view_size(p, &h, &w) == 0 && h > 0 && w > 0, "no view size");
+    const size_t n = (size_t)h * w * 3;
+    float *ocd = malloc(sizeof(float) * n), *last = malloc(sizeof(float) * n), *first = malloc(sizeof(float) * n);
+    float *truth = malloc(sizeof(float) * n);
+    const int S = probe_sample_steps(p);
+    CHECK(probe_render(p, 1, PROBE_OCD, ocd, &st) == 0, "OCD render: %s", st.msg);
+    CHECK(probe_render_step(p, 1, 0, S - 1, last, &st) == 0, "last step render: %s", st.msg);
+    CHECK(probe_render_step(p, 1, 0, 0, first, &st) == 0, "first step render: %s", st.msg);
+    CHECK(probe_render(p, 1, PROBE_TRUTH, truth, &st) == 0, "truth: %s", st.msg);
+    CHECK_ARRAYS(last, ocd, (long)n, 2e-3, 0, "the last step's render vs the OCD render");
+    double d_first = 0.0, d_last = 0.0, lo = 1, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        d_first += fabs((double)first[i] - ocd[i]) / n;
+        d_last += fabs((double)last[i] - ocd[i]) / n;
+        lo = fmin(lo, truth[i]);
+        hi = fmax(hi, truth[i]);
+    }
+    CHECK(d_first > 10 * d_last, "the first step's render (mean |diff| %g) is not far from the last's (%g)", d_first, d_last);
+    CHECK(lo >= 0 && hi <= 1 && hi > lo, "truth pixels in [%g, %g]", lo, hi);
+    CHECK(probe_render_step(p, 1, 0, S, last, &st) != 0 && st.code == ERR_CONFIG, "a step past the end was accepted");
+    free(ocd);
+    free(last);
+    free(first);
+    free(truth);
+    probe_close(p);
+}

@@ -1,0 +1,173 @@
+/* The denoising stepper and the NeRF views: panes that show what a probe computed.
+ *
+ * Denoise: one test sample, one draw; step k = 0..S-1 of the sampler (t = T..0). The pane
+ * shows Omega_t after the step as a heat map of the layer's weight matrix, its norm beside
+ * ||x0-hat||, and what the model predicts with W + rho * x0-hat at that step: class
+ * probabilities with the true label marked, or the regression value against the target, and
+ * the sample's loss against the base model's. */
+#include "app.h"
+#include "bars.h"
+#include "heatmap.h"
+#include "image.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void say(App *a, Rect r, const char *what)
+{
+    canvas_text_fit(a->cv, r.y + r.h / 2, r.x + 1, r.w - 2, what, (Style){-1, -1, ATTR_DIM});
+}
+
+static void draw_prediction(App *a, Rect r, const float *pred, int K, double target)
+{
+    if (K > 0) {
+        double mx = pred[0], s = 0.0;
+        for (int k = 1; k < K; k++) mx = fmax(mx, pred[k]);
+        for (int k = 0; k < K; k++) s += exp(pred[k] - mx);
+        Bar b[64];
+        char lab[64][16];
+        int best = 0;
+        for (int k = 1; k < K; k++)
+            if (pred[k] > pred[best]) best = k;
+        for (int k = 0; k < K && k < 64; k++) {
+            snprintf(lab[k], sizeof lab[k], "%s%d", k == (int)target ? "=" : " ", k);
+            b[k] = (Bar){lab[k], exp(pred[k] - mx) / s, (int16_t)(k == (int)target ? 46 : k == best ? 196 : 75),
+                         k == (int)target ? '*' : ' '};
+        }
+        bars_horizontal(a->cv, r, b, K < 64 ? K : 64, "%.3f");
+    } else {
+        canvas_textf(a->cv, r.y, r.x, r.w, STYLE_DEFAULT, "prediction %.4f (standardised)", pred[0]);
+        if (isfinite(target)) canvas_textf(a->cv, r.y + 1, r.x, r.w, STYLE_DEFAULT, "target     %.4f (target units)", target);
+    }
+}
+
+void pane_draw_denoise(App *a, Rect r)
+{
+    if (!a->have_view || !sessview_stage_complete(&a->view, "scale")) {
+        say(a, r, "the denoiser needs the diffusion and scale stages");
+        return;
+    }
+    if (a->traj_state == 0) app_request_traj(a);
+    if (a->traj_state != 2) {
+        char buf[160];
+        snprintf(buf, sizeof buf, a->traj_state == 3 ? "sample %d: failed (see the log)" : "sample %d: sampling...", a->sample);
+        say(a, r, buf);
+        return;
+    }
+    const ProbeTrajectory *t = &a->traj.tr;
+    const int k = a->dstep < 0 ? 0 : a->dstep >= t->steps ? t->steps - 1 : a->dstep;
+    char head[256];
+    snprintf(head, sizeof head, "sample %d  step %d/%d  t=%d  %s%s  |Ω_t| %.3f  |x0-hat| %.3f  rho %.4g", a->sample, k + 1,
+             t->steps, t->t[k], a->ancestral ? "ancestral" : "session sampler", a->playing ? " ▶" : "", t->norm[k],
+             t->x0norm[k], t->rho_pred);
+    canvas_text_fit(a->cv, r.y, r.x, r.w, head, (Style){-1, -1, ATTR_BOLD});
+    char l2[200];
+    if (isfinite(t->loss[k]))
+        snprintf(l2, sizeof l2, "loss with W + rho·x0-hat: %.4f   base: %.4f   (%s)", t->loss[k], t->loss_base,
+                 t->loss[k] < t->loss_base ? "better than base" : "not better than base");
+    else
+        snprintf(l2, sizeof l2, "loss: not computed at this step (NeRF: every few steps)   base: %.4f", t->loss_base);
+    canvas_text_fit(a->cv, r.y + 1, r.x, r.w, l2, STYLE_DEFAULT);
+    Rect body = {r.y + 2, r.x, r.h - 2, r.w};
+    const int K = a->info.classes;
+    const int nerf = !strcmp(a->view.task, "nerf");
+    if (nerf) {
+        /* the view this step's weights render, beside the heat map (rendered in the background) */
+        if (!a->playing) app_request_step_render(a);
+        const int iw = body.w / 2;
+        Rect heat = {body.y, body.x, body.h, body.w - iw - 1}, img = {body.y + 1, body.x + body.w - iw, body.h - 1, iw};
+        HeatOpts ho = {.scale = 0.0, .downsample = 1};
+        heatmap_draw(a->cv, heat, t->omega + (int64_t)k * t->rows * t->cols, t->rows, t->cols, &ho);
+        char cap[96];
+        snprintf(cap, sizeof cap, a->step_img_state == 2 ? "render at step %d" : "rendering step %d...",
+                 (a->step_img_state == 2 ? a->step_img_k : k) + 1);
+        canvas_text_fit(a->cv, body.y, img.x, img.w, cap, (Style){-1, -1, ATTR_DIM});
+        if (a->step_img_state == 2 && a->step_img) image_draw(a->cv, img, a->step_img, a->img_h, a->img_w);
+        return;
+    }
+    const int side = body.w >= 50 && t->pred;
+    Rect heat = side ? (Rect){body.y, body.x, body.h, body.w - 26} : body;
+    if (!side && t->pred && body.h > 14) heat.h = body.h - (K > 0 ? K : 2) - 1;
+    HeatOpts ho = {.scale = 0.0, .downsample = 1};
+    heatmap_draw(a->cv, heat, t->omega + (int64_t)k * t->rows * t->cols, t->rows, t->cols, &ho);
+    if (t->pred) {
+        Rect pr = side ? (Rect){body.y, body.x + body.w - 25, body.h, 25} : (Rect){heat.y + heat.h, body.x, body.h - heat.h, body.w};
+        if (pr.h > 0) draw_prediction(a, pr, t->pred + (int64_t)k * (K > 0 ? K : 1), K, a->traj.target);
+    }
+}
+
+int pane_key_denoise(App *a, int key)
+{
+    const int S = a->traj_state == 2 ? a->traj.tr.steps : 0;
+    const int n = a->info.ok ? a->info.ntest : 1 << 30;
+    switch (key) {
+    case KEY_RIGHT:
+    case 'l':
+        if (S) a->dstep = a->dstep + 1 < S ? a->dstep + 1 : S - 1;
+        break;
+    case KEY_LEFT:
+    case 'h':
+        if (S) a->dstep = a->dstep > 0 ? a->dstep - 1 : 0;
+        break;
+    case KEY_HOME: a->dstep = 0; break;
+    case KEY_END: a->dstep = S ? S - 1 : 0; break;
+    case ' ':
+        if (S) {
+            if (!a->playing && a->dstep >= S - 1) a->dstep = 0;
+            a->playing = !a->playing;
+        }
+        break;
+    case 'n':
+        a->sample = (a->sample + 1) % n;
+        app_request_traj(a);
+        break;
+    case 'N':
+        a->sample = (a->sample - 1 + n) % n;
+        app_request_traj(a);
+        break;
+    case 'm': app_request_misclassified(a); break;
+    case 'a':
+        a->ancestral = !a->ancestral;
+        app_request_traj(a);
+        break;
+    default: return 0;
+    }
+    return REACT_REDRAW;
+}
+
+void pane_draw_views(App *a, Rect r)
+{
+    if (!a->have_view || strcmp(a->view.task, "nerf")) return;
+    if (!sessview_stage_complete(&a->view, "base")) {
+        say(a, r, "no base stage yet");
+        return;
+    }
+    app_request_views(a);
+    static const char *const NAMES[4] = {"truth", "base", "OCD", "overfit on test"};
+    const int w = r.w / 4;
+    canvas_textf(a->cv, r.y, r.x, r.w, (Style){-1, -1, ATTR_BOLD}, "test view %d", a->view_index);
+    for (int k = 0; k < 4; k++) {
+        Rect c = {r.y + 1, r.x + k * w, r.h - 1, w - 1};
+        canvas_text_fit(a->cv, c.y, c.x, c.w, NAMES[k], STYLE_DEFAULT);
+        Rect img = {c.y + 1, c.x, c.h - 1, c.w};
+        if (a->img_state[k] == 2 && a->img[k])
+            image_draw(a->cv, img, a->img[k], a->img_h, a->img_w);
+        else
+            canvas_text_fit(a->cv, img.y + img.h / 2, img.x, img.w,
+                            a->img_state[k] == 1 ? "rendering..." : a->img_state[k] == 3 ? "failed" : "needs the OCD stages",
+                            (Style){-1, -1, ATTR_DIM});
+    }
+}
+
+int pane_key_views(App *a, int key)
+{
+    const int n = a->info.ok && a->info.ntest > 0 ? a->info.ntest : 1;
+    if (key == KEY_RIGHT) a->view_index = (a->view_index + 1) % n;
+    else if (key == KEY_LEFT) a->view_index = (a->view_index - 1 + n) % n;
+    else return 0;
+    for (int k = 0; k < 4; k++) a->img_state[k] = 0;
+    app_request_views(a);
+    return REACT_REDRAW;
+}
