@@ -65,10 +65,10 @@ void pane_draw_denoise(App *a, Rect r)
     canvas_text_fit(a->cv, r.y, r.x, r.w, head, (Style){-1, -1, ATTR_BOLD});
     char l2[200];
     if (isfinite(t->loss[k]))
-        snprintf(l2, sizeof l2, "loss with W + rho·x0-hat: %.4f   base: %.4f   (%s)", t->loss[k], t->loss_base,
+        snprintf(l2, sizeof l2, "loss with W + rho·x0-hat: %.4g   base: %.4g   (%s)", t->loss[k], t->loss_base,
                  t->loss[k] < t->loss_base ? "better than base" : "not better than base");
     else
-        snprintf(l2, sizeof l2, "loss: not computed at this step (NeRF: every few steps)   base: %.4f", t->loss_base);
+        snprintf(l2, sizeof l2, "loss: not computed at this step (NeRF: every few steps)   base: %.4g", t->loss_base);
     canvas_text_fit(a->cv, r.y + 1, r.x, r.w, l2, STYLE_DEFAULT);
     Rect body = {r.y + 2, r.x, r.h - 2, r.w};
     const int K = a->info.classes;

@@ -55,7 +55,11 @@ static void draw_entropy(App *a, Rect r)
     bars_horizontal(a->cv, rb, bars, nb, "%.4g");
     int y = rb.y + rb.h;
     if (y < r.y + r.h)
-        canvas_text_fit(a->cv, y++, r.x, r.w, "* chosen  + runner-up  > picked (score: higher = chosen)", (Style){-1, -1, ATTR_DIM});
+        canvas_text_fit(a->cv, y++, r.x, r.w, "* chosen  + runner-up  > picked  (a longer bar: a higher score)",
+                        (Style){-1, -1, ATTR_DIM});
+    const char *pinned = cfg_str(&v->cfg, "select.layer");
+    if (pinned[0] && y < r.y + r.h)
+        canvas_textf(a->cv, y++, r.x, r.w, (Style){-1, -1, ATTR_DIM}, "chosen by the preset (select.layer = %s), not by score", pinned);
     if (skipped[0] && y < r.y + r.h)
         canvas_textf(a->cv, y++, r.x, r.w, (Style){-1, -1, ATTR_DIM}, "not usable by OCD: %s", skipped);
     /* what if: the overfit-on-test gain of the picked layer beside the chosen one's */
@@ -68,7 +72,7 @@ static void draw_entropy(App *a, Rect r)
         case 0: snprintf(buf, sizeof buf, "%s: w = what if (overfit-on-test gain)", v->layer[i]); break;
         case 1: snprintf(buf, sizeof buf, "%s: overfitting test samples...", v->layer[i]); break;
         case 2:
-            snprintf(buf, sizeof buf, "%s%s: loss %.4f -> %.4f (%+.1f%%) overfit on test", v->layer[i],
+            snprintf(buf, sizeof buf, "%s%s: loss %.4g -> %.4g (%+.1f%%) overfit on test", v->layer[i],
                      i == C ? " (chosen)" : "", a->gain_base[i], a->gain_over[i],
                      100 * (a->gain_over[i] - a->gain_base[i]) / a->gain_base[i]);
             break;

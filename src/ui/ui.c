@@ -245,7 +245,7 @@ static void on_job(App *a, JobResult *r)
             a->gain_over[r->a] = r->loss_overfit;
         }
         if (r->ok)
-            app_msg(a, 0, "what if %s: overfit on test lowers the loss %.4f -> %.4f (%+.1f%%)",
+            app_msg(a, 0, "what if %s: overfit on test lowers the loss %.4g -> %.4g (%+.1f%%)",
                     r->a < a->view.nlayers ? a->view.layer[r->a] : "?", r->loss_base, r->loss_overfit,
                     100 * (r->loss_overfit - r->loss_base) / r->loss_base);
         else
