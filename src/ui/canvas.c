@@ -74,6 +74,7 @@ static void cell_set(Cell *cell, uint32_t ch, Style s)
 
 int canvas_put(Canvas *c, int y, int x, uint32_t ch, Style s)
 {
+    if (c->ascii) ch = glyph_ascii(ch);
     if (ch == '\t')
         ch = ' ';
     else if (ch < 0x20 || (ch >= 0x7F && ch < 0xA0))
@@ -102,6 +103,7 @@ static int text_run(Canvas *c, int y, int x, int max_w, const char *s, Style st,
     uint32_t cp;
     while ((n = utf8_decode(s, &cp)) > 0) {
         s += n;
+        if (c && c->ascii) cp = glyph_ascii(cp); /* as canvas_put will write it */
         const int w = glyph_width(cp); /* controls count 1: canvas_put shows them as '?' */
         if (w == 0) continue;
         if (used + w > max_w) break;

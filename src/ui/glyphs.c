@@ -222,3 +222,17 @@ int utf8_encode(uint32_t cp, char out[4])
     out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
 }
+
+uint32_t glyph_ascii(uint32_t cp)
+{
+    static const struct {
+        uint32_t from, to;
+    } LOOK[] = {{0x00B1, '~'} /* ± */, {0x00B7, '.'} /* · */,  {0x2014, '-'} /* — */, {0x2013, '-'} /* – */,
+                {0x2713, '+'} /* ✓ */, {0x25B6, '>'} /* ▶ */, {0x03A9, 'W'} /* Ω */, {0x03C1, 'p'} /* ρ */,
+                {0x2026, '~'} /* … */, {0x00D7, 'x'} /* × */, {0x2192, '>'} /* → */, {0x2264, '<'} /* ≤ */,
+                {0x2265, '>'} /* ≥ */};
+    if (cp < 0x80) return cp;
+    for (size_t i = 0; i < sizeof LOOK / sizeof LOOK[0]; i++)
+        if (LOOK[i].from == cp) return LOOK[i].to;
+    return '?';
+}

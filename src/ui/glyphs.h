@@ -35,6 +35,9 @@ const BoxGlyphs *glyph_box(int heavy, int ascii);
  * as '?'. Our own table rather than wcwidth(3): wcwidth depends on setlocale and on the libc
  * version, and goldens must not. */
 int glyph_width(uint32_t cp);
+/* what an ASCII canvas shows for a code point: itself below 0x80, a look-alike for the
+ * symbols the panes use in their text (± · — ✓ ▶ Ω ρ …), '?' for anything else */
+uint32_t glyph_ascii(uint32_t cp);
 
 /* Decodes one code point from s into *cp; returns the bytes used (0 at the terminating NUL).
  * A malformed or truncated sequence decodes as U+FFFD and consumes one byte. */

@@ -51,8 +51,9 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-/* runs the headless workbench on `target` with the script text, in folder `cwd` */
-static int run_headless(const char *cwd, const char *target, const char *size, const char *script)
+/* runs the headless workbench on `target` with the script text, in folder `cwd`; extra: one
+ * more option (--ascii) or NULL */
+static int run_headless_with(const char *cwd, const char *target, const char *size, const char *script, const char *extra)
 {
     char spath[600], hist[600], out[600];
     snprintf(spath, sizeof spath, "%s/script.txt", cwd);
@@ -60,12 +61,17 @@ static int run_headless(const char *cwd, const char *target, const char *size, c
     snprintf(out, sizeof out, "%s/ui-output.txt", cwd);
     write_file(spath, script);
     char *argv[] = {(char *)run_ocd_bin(), "ui", (char *)target, "--headless", "--size", (char *)size, "--script",
-                    spath, "--history", hist, "--sessions", "sessions", NULL};
+                    spath, "--history", hist, "--sessions", "sessions", (char *)extra, NULL};
     char here[600];
     if (!getcwd(here, sizeof here) || chdir(cwd)) return -1;
     const int rc = run_wait(run_start(argv, out));
     if (chdir(here)) return -1;
     return rc;
+}
+
+static int run_headless(const char *cwd, const char *target, const char *size, const char *script)
+{
+    return run_headless_with(cwd, target, size, script, NULL);
 }
 
 static void check_golden(const char *got_path, const char *name)
@@ -137,6 +143,36 @@ TEST(the_stored_panes_of_a_real_session_match_their_golden_screens)
         snprintf(p, sizeof p, "%s/%s.txt", dir, names[i]);
         snprintf(g, sizeof g, "view_%s.txt", names[i]);
         check_golden(p, g);
+    }
+}
+
+TEST(ascii_mode_draws_every_pane_and_overlay_in_ascii_only)
+{
+    const char *root = run_temp_root("ui");
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/ascii", root);
+    mkdir(dir, 0755);
+    const int rc = run_headless_with(dir, OCD_SOURCE_DIR "/tests/ui/data/view-session", "40x140",
+                                     "wait\n:save-screen all.txt\nkey ?\n:save-screen help.txt\nkey x\n:zoom compare\nkey b\n"
+                                     ":save-screen bars.txt\n:zoom loss\n:save-screen loss.txt\n",
+                                     "--ascii");
+    CHECK(rc == 0, "ocd ui exited with %d", rc);
+    static const char *const names[] = {"all", "help", "bars", "loss"};
+    for (int i = 0; i < 4; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/%s.txt", dir, names[i]);
+        char *s = slurp(p);
+        CHECK(s != NULL, "no %s screen", names[i]);
+        if (!s) continue;
+        int line = 1, bad = 0;
+        for (const unsigned char *c = (const unsigned char *)s; *c && !bad; c++) {
+            line += *c == '\n';
+            if (*c >= 0x80) bad = line;
+        }
+        CHECK(!bad, "%s: a non-ASCII byte on line %d:\n%s", names[i], bad, s);
+        /* and the panes still say something: the table's numbers, the plot's axes */
+        if (i == 0) CHECK(strstr(s, "2.23872 ~ 0.00000") && strstr(s, "eval+"), "the ASCII screen lost the table:\n%s", s);
+        free(s);
     }
 }
 
