@@ -49,37 +49,6 @@ static int fail(const Status *st)
     return cli_exit_code(st->code);
 }
 
-/* a preset name (assets/presets/NAME.ini) or a path to an .ini file */
-static void preset_path(const char *arg, char *buf, size_t len)
-{
-    size_t n = strlen(arg);
-    if (strchr(arg, '/') || (n > 4 && !strcmp(arg + n - 4, ".ini")))
-        snprintf(buf, len, "%s", arg);
-    else
-        snprintf(buf, len, "%s/presets/%s.ini", cli_asset_dir(), arg);
-}
-
-static int parse_stages(const char *list, RunRequest *rq, Status *st)
-{
-    int n;
-    const char *const *known = engine_stage_names(&n);
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    rq->nstages = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        int ok = 0;
-        for (int i = 0; i < n; i++) ok |= !strcmp(tok, known[i]);
-        if (!ok) {
-            char names[256] = "";
-            for (int i = 0; i < n; i++) snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", known[i]);
-            return status_fail(st, ERR_CONFIG, "--stages: unknown stage '%s' (stages: %s)", tok, names);
-        }
-        if (rq->nstages == ENGINE_MAX_STAGES) return status_fail(st, ERR_CONFIG, "--stages: too many stages");
-        snprintf(rq->stages[rq->nstages++], sizeof rq->stages[0], "%s", tok);
-    }
-    return rq->nstages ? 0 : status_fail(st, ERR_CONFIG, "--stages: no stage named");
-}
-
 /* ---- progress display ---- */
 typedef struct {
     int tty;
@@ -179,13 +148,13 @@ int cmd_run(int argc, char **argv)
     memset(&rq, 0, sizeof rq);
     config_init(&rq.cfg);
     char ppath[600];
-    preset_path(argv[0], ppath, sizeof ppath);
+    config_preset_path(argv[0], cli_asset_dir(), ppath, sizeof ppath);
     if (config_load(&rq.cfg, ppath, &st)) {
         config_free(&rq.cfg);
         return fail(&st);
     }
     snprintf(rq.asset_dir, sizeof rq.asset_dir, "%s", cli_asset_dir());
-    const char *session = NULL, *stages = "base,select,overfit,diffusion,scale,alt,eval";
+    const char *session = NULL, *stages = NULL; /* NULL: every stage */
     for (int i = 1; i < argc && status_ok(&st); i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v && strncmp(a, "--", 2) == 0) {
@@ -205,7 +174,7 @@ int cmd_run(int argc, char **argv)
         }
         i++;
     }
-    if (status_ok(&st)) parse_stages(stages, &rq, &st);
+    if (status_ok(&st)) engine_parse_stages(stages, &rq, &st);
     if (!status_ok(&st)) {
         config_free(&rq.cfg);
         return fail(&st);
@@ -215,7 +184,9 @@ int cmd_run(int argc, char **argv)
         snprintf(rq.session_dir, sizeof rq.session_dir, "%s", session);
     else
         snprintf(rq.session_dir, sizeof rq.session_dir, "sessions/%s", name[0] ? name : "default");
-    printf("ocd run %s -> %s (stages: %s)\n", ppath, rq.session_dir, stages);
+    char list[256] = "";
+    for (int i = 0; i < rq.nstages; i++) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "," : "", rq.stages[i]);
+    printf("ocd run %s -> %s (stages: %s)\n", ppath, rq.session_dir, list);
     Bus *bus = bus_create();
     g_bus = bus;
     signal(SIGINT, on_interrupt);

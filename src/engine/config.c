@@ -119,6 +119,22 @@ int config_init(Config *cfg)
     return 0;
 }
 
+void config_copy(Config *dst, const Config *src)
+{
+    config_init(dst);
+    memcpy(dst->value, src->value, sizeof *dst->value * (size_t)src->n);
+    snprintf(dst->source, sizeof dst->source, "%s", src->source);
+}
+
+void config_preset_path(const char *arg, const char *asset_dir, char *buf, size_t len)
+{
+    const size_t n = strlen(arg);
+    if (strchr(arg, '/') || (n > 4 && !strcmp(arg + n - 4, ".ini")))
+        snprintf(buf, len, "%s", arg);
+    else
+        snprintf(buf, len, "%s/presets/%s.ini", asset_dir, arg);
+}
+
 void config_free(Config *cfg)
 {
     free(cfg->value);

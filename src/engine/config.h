@@ -38,6 +38,10 @@ const CfgKey *config_schema(int *n);
 /* Defaults for every key. */
 int config_init(Config *cfg);
 void config_free(Config *cfg);
+/* a new Config (config_init'ed by this call) holding src's values and source */
+void config_copy(Config *dst, const Config *src);
+/* a preset argument as a file: a name is assets/presets/NAME.ini, a path (a '/' or .ini) as is */
+void config_preset_path(const char *arg, const char *asset_dir, char *buf, size_t len);
 /* Reads a preset file over the current values. */
 int config_load(Config *cfg, const char *path, Status *st);
 /* "section.name=value" */

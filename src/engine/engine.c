@@ -37,6 +37,31 @@ const char *const *engine_stage_names(int *n)
     return STAGES;
 }
 
+int engine_parse_stages(const char *list, RunRequest *rq, Status *st)
+{
+    int n;
+    const char *const *known = engine_stage_names(&n);
+    rq->nstages = 0;
+    if (!list) {
+        for (int i = 0; i < n && i < ENGINE_MAX_STAGES; i++) snprintf(rq->stages[rq->nstages++], sizeof rq->stages[0], "%s", known[i]);
+        return 0;
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *tok = strtok(buf, ", "); tok; tok = strtok(NULL, ", ")) {
+        int ok = 0;
+        for (int i = 0; i < n; i++) ok |= !strcmp(tok, known[i]);
+        if (!ok) {
+            char names[256] = "";
+            for (int i = 0; i < n; i++) snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", known[i]);
+            return status_fail(st, ERR_CONFIG, "unknown stage '%s' (stages: %s)", tok, names);
+        }
+        if (rq->nstages == ENGINE_MAX_STAGES) return status_fail(st, ERR_CONFIG, "too many stages in '%s'", list);
+        snprintf(rq->stages[rq->nstages++], sizeof rq->stages[0], "%s", tok);
+    }
+    return rq->nstages ? 0 : status_fail(st, ERR_CONFIG, "no stage named");
+}
+
 /* --from: the leading stages of another session that were made with the same settings; with
  * an explicit --stages list, only the stages before the first one named (those are re-run) */
 static int stage_requested(const RunRequest *rq, const char *name)
@@ -181,9 +206,7 @@ Engine *engine_start(const RunRequest *rq, Bus *bus)
     Engine *e = calloc(1, sizeof *e);
     ENG_CHECK_ALLOC(e);
     e->rq = *rq;
-    config_init(&e->rq.cfg); /* a private copy of the values */
-    for (int i = 0; i < rq->cfg.n; i++) snprintf(e->rq.cfg.value[i], CFG_VALUE_LEN, "%s", rq->cfg.value[i]);
-    snprintf(e->rq.cfg.source, sizeof e->rq.cfg.source, "%s", rq->cfg.source);
+    config_copy(&e->rq.cfg, &rq->cfg); /* a private copy of the values */
     e->bus = bus;
     status_clear(&e->st);
     ENG_ASSERT(pthread_create(&e->thread, NULL, engine_main, e) == 0, "engine: pthread_create failed");

@@ -26,6 +26,9 @@ typedef struct {
 
 /* The stages the engine knows, in pipeline order. */
 const char *const *engine_stage_names(int *n);
+/* rq->stages from a list of stage names separated by commas or spaces ("base,select"), or
+ * every stage for NULL; ERR_CONFIG names an unknown stage and lists the known ones */
+int engine_parse_stages(const char *list, RunRequest *rq, Status *st);
 
 typedef struct Engine Engine;
 

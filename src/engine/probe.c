@@ -227,6 +227,41 @@ int probe_base_predict(Probe *p, int i, float *pred, Status *st)
 /* the eval stage's draw: repeat 0's key, stream (index, draw) */
 static uint64_t draw_key(const Probe *p) { return (uint64_t)cfg_int(&p->s.cfg, "run.seed") * 1000003u + 11u; }
 
+/* the sampler's schedule: the session's, or ancestral DDPM over every training timestep; the
+ * caller frees it (it is large: SCHED_MAX_T entries) */
+static Schedule *schedule_for(const Probe *p, int ancestral, Status *st)
+{
+    Schedule *sch = malloc(sizeof *sch);
+    *sch = p->sch;
+    if (ancestral && schedule_ancestral(sch)) {
+        free(sch);
+        status_fail(st, ERR_CONFIG, "the ancestral sampler needs T <= %d", SCHED_MAX_STEPS);
+        return NULL;
+    }
+    return sch;
+}
+
+/* draw `draw` of Omega_0 (rows x cols) for test sample idx, as the eval stage draws it, and
+ * the scale model's rho; the hook (may be NULL) sees every step */
+static int draw_omega(Probe *p, int64_t idx, int draw, const Schedule *sch, SamplerHook hook, void *user, float *om,
+                      float *rho)
+{
+    const CondDims d = p->k.d;
+    float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
+    float *cout = malloc(sizeof(float) * (size_t)d.dout);
+    int rc = cond_rho(p, &idx, 1, cin, cact, cout, rho);
+    if (rc == 0) {
+        const uint64_t id = (uint64_t)idx * 64 + (uint64_t)draw;
+        SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
+                          .hook = hook, .user = user};
+        rc = sampler_run(p->c, &p->w, sch, cin, cact, cout, 1, &so, om);
+    }
+    free(cin);
+    free(cact);
+    free(cout);
+    return rc;
+}
+
 typedef struct {
     ProbeTrajectory *tr;
     float *x0; /* steps x n: x0-hat of each step, for the losses afterwards */
@@ -271,12 +306,8 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
     status_clear(&p->st);
     if (need_ocd(p, st) || check_index(p, index, st)) return -1;
     if (draw < 0 || draw >= 64) return status_fail(st, ERR_CONFIG, "draw %d: draws are 0..63", draw);
-    Schedule *sch = malloc(sizeof *sch);
-    *sch = p->sch;
-    if (ancestral && schedule_ancestral(sch)) {
-        free(sch);
-        return status_fail(st, ERR_CONFIG, "the ancestral sampler needs T <= %d", SCHED_MAX_STEPS);
-    }
+    Schedule *sch = schedule_for(p, ancestral, st);
+    if (!sch) return -1;
     const int S = sch->nsteps;
     const int64_t n = (int64_t)p->k.rows * p->k.cols, pf = task_pred_floats(&p->t);
     ProbeTrajectory *tr = out;
@@ -291,20 +322,11 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
     tr->omega = want_omega ? calloc((size_t)(S * n), sizeof(float)) : NULL;
     tr->pred_base = calloc((size_t)pf, sizeof(float));
     Hook h = {.tr = tr, .x0 = malloc(sizeof(float) * (size_t)(S * n)), .n = n};
-    const CondDims d = p->k.d;
-    float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
-    float *cout = malloc(sizeof(float) * (size_t)d.dout), *om = malloc(sizeof(float) * (size_t)n);
-    float *pred = malloc(sizeof(float) * (size_t)pf), *x, *y;
+    float *om = malloc(sizeof(float) * (size_t)n), *pred = malloc(sizeof(float) * (size_t)pf), *x, *y;
     test_xy(p, index, &x, &y);
     const int64_t idx = index;
     float rho = 0.0f;
-    int rc = cond_rho(p, &idx, 1, cin, cact, cout, &rho);
-    if (rc == 0) {
-        const uint64_t id = (uint64_t)index * 64 + (uint64_t)draw;
-        SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
-                          .hook = on_step, .user = &h};
-        rc = sampler_run(p->c, &p->w, sch, cin, cact, cout, 1, &so, om);
-    }
+    int rc = draw_omega(p, idx, draw, sch, on_step, &h, om, &rho);
     tr->rho_pred = rho;
     if (rc == 0) {
         p->c->rng_offset = p->rng0;
@@ -323,9 +345,6 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
         if (tr->pred) memcpy(tr->pred + k * pf, pred, sizeof(float) * (size_t)pf);
     }
     free(h.x0);
-    free(cin);
-    free(cact);
-    free(cout);
     free(om);
     free(pred);
     free(x);
@@ -362,18 +381,10 @@ int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st)
     } else if (which == PROBE_BASE) {
         rc = task_predict(&p->t, -1, SPLIT_TEST, &idx, 1, NULL, NULL, rgb);
     } else if (which == PROBE_OCD) {
-        const CondDims d = p->k.d;
-        float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
-        float *cout = malloc(sizeof(float) * (size_t)d.dout), *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
-        rc = cond_rho(p, &idx, 1, cin, cact, cout, &rho);
-        const uint64_t id = (uint64_t)view * 64;
-        SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout")};
-        rc = rc ? rc : sampler_run(p->c, &p->w, &p->sch, cin, cact, cout, 1, &so, om);
+        float *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
+        rc = draw_omega(p, idx, 0, &p->sch, NULL, NULL, om, &rho);
         p->c->rng_offset = p->rng0;
         rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, om, &rho, rgb);
-        free(cin);
-        free(cact);
-        free(cout);
         free(om);
     } else {
         const OverfitCfg oc = collect_overfit_cfg(&p->s.cfg, p->layer);
@@ -409,32 +420,19 @@ int probe_render_step(Probe *p, int view, int ancestral, int step, float *rgb, S
     status_clear(&p->st);
     if (p->t.kind != TASK_NERF) return status_fail(st, ERR_CONFIG, "renders are for NeRF sessions only");
     if (need_ocd(p, st) || check_index(p, view, st)) return -1;
-    Schedule *sch = malloc(sizeof *sch);
-    *sch = p->sch;
-    if (ancestral && schedule_ancestral(sch)) {
-        free(sch);
-        return status_fail(st, ERR_CONFIG, "the ancestral sampler needs T <= %d", SCHED_MAX_STEPS);
-    }
+    Schedule *sch = schedule_for(p, ancestral, st);
+    if (!sch) return -1;
     if (step < 0 || step >= sch->nsteps) {
         const int S = sch->nsteps;
         free(sch);
         return status_fail(st, ERR_CONFIG, "step %d: the sampler has steps 0..%d", step, S - 1);
     }
     const int64_t idx = view, n = (int64_t)p->k.rows * p->k.cols;
-    const CondDims d = p->k.d;
-    float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
-    float *cout = malloc(sizeof(float) * (size_t)d.dout), *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
+    float *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
     StepGrab g = {.want = step, .x0 = malloc(sizeof(float) * (size_t)n), .n = n};
-    int rc = cond_rho(p, &idx, 1, cin, cact, cout, &rho);
-    const uint64_t id = (uint64_t)view * 64;
-    SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
-                      .hook = grab_step, .user = &g};
-    rc = rc ? rc : sampler_run(p->c, &p->w, sch, cin, cact, cout, 1, &so, om);
+    int rc = draw_omega(p, idx, 0, sch, grab_step, &g, om, &rho);
     p->c->rng_offset = p->rng0;
     rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, g.x0, &rho, rgb);
-    free(cin);
-    free(cact);
-    free(cout);
     free(om);
     free(g.x0);
     free(sch);

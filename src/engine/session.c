@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int mkdir_p(const char *dir)
+int session_mkdir_p(const char *dir)
 {
     char buf[512];
     snprintf(buf, sizeof buf, "%s", dir);
@@ -24,7 +24,7 @@ static int mkdir_p(const char *dir)
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static void now_text(char *buf, size_t len)
+void session_utc_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -53,7 +53,7 @@ static int write_new(Session *s, const Config *cfg, Status *st)
     int n;
     const CfgKey *schema = config_schema(&n);
     char when[64];
-    now_text(when, sizeof when);
+    session_utc_now(when, sizeof when);
     int r = h5w_attr_str(f, "meta", "created", when, st);
     r |= h5w_attr_str(f, "meta", "program", "ocd workbench " OCD_VERSION, st);
     r |= h5w_attr_str(f, "meta", "preset_file", cfg->source, st);
@@ -78,12 +78,10 @@ int session_begin(const char *dir, const Config *cfg, Session *s, Status *st)
     memset(s, 0, sizeof *s);
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     snprintf(s->path, sizeof s->path, "%s/session.h5", dir);
-    if (mkdir_p(dir) != 0) return status_fail(st, ERR_IO, "%s: cannot create the session folder (%s)", dir, strerror(errno));
+    if (session_mkdir_p(dir) != 0) return status_fail(st, ERR_IO, "%s: cannot create the session folder (%s)", dir, strerror(errno));
     if (access(s->path, F_OK) != 0) {
         if (write_new(s, cfg, st)) return -1;
-        config_init(&s->cfg);
-        for (int i = 0; i < cfg->n; i++) snprintf(s->cfg.value[i], CFG_VALUE_LEN, "%s", cfg->value[i]);
-        snprintf(s->cfg.source, sizeof s->cfg.source, "%s", cfg->source);
+        config_copy(&s->cfg, cfg);
         if (open_log(s, st)) return -1;
         session_log(s, "session created from %s", cfg->source[0] ? cfg->source : "(defaults)");
         return 0;
@@ -151,7 +149,7 @@ int session_commit_stage(Session *s, const char *stage, Status *st)
         return status_fail(st, ERR_STATE, "%s: stage %s is complete already and is never rewritten", s->dir, stage);
     H5File *f = h5w_begin(s->path, s->path, st);
     if (!f) return -1;
-    now_text(when, sizeof when);
+    session_utc_now(when, sizeof when);
     char path[64];
     snprintf(path, sizeof path, "/%s", stage);
     if (h5w_unlink(f, path, st) || h5w_copy_from(f, work, path, path, st) ||
@@ -189,7 +187,7 @@ void session_log(Session *s, const char *fmt, ...)
 {
     if (!s->log) return;
     char when[64];
-    now_text(when, sizeof when);
+    session_utc_now(when, sizeof when);
     fprintf(s->log, "%s ", when);
     va_list ap;
     va_start(ap, fmt);

@@ -52,6 +52,11 @@ int session_commit_stage(Session *s, const char *stage, Status *st);
  * commit does; the stage's group keeps its attributes and gains `taken_from`. */
 int session_copy_stage(Session *s, const char *src_session_h5, const char *stage, Status *st);
 
+/* mkdir -p: dir and its parents (0, or -1 with errno set); the report's folder uses it too */
+int session_mkdir_p(const char *dir);
+/* the UTC time now as sessions stamp it ("2026-11-23T16:16:09Z") */
+void session_utc_now(char *buf, size_t len);
+
 /* A line in session.log, with the time. */
 void session_log(Session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -167,9 +167,7 @@ int sessview_load(const char *dir, SessView *v, Status *st)
     if (session_load(dir, &s, st)) return -1;
     snprintf(v->dir, sizeof v->dir, "%s", s.dir);
     snprintf(v->path, sizeof v->path, "%s", s.path);
-    config_init(&v->cfg);
-    for (int i = 0; i < s.cfg.n; i++) snprintf(v->cfg.value[i], CFG_VALUE_LEN, "%s", s.cfg.value[i]);
-    snprintf(v->cfg.source, sizeof v->cfg.source, "%s", s.cfg.source);
+    config_copy(&v->cfg, &s.cfg);
     snprintf(v->preset, sizeof v->preset, "%s", cfg_str(&s.cfg, "preset.name"));
     v->seed = cfg_int(&s.cfg, "run.seed");
     const char *arch = cfg_str(&s.cfg, "model.arch");

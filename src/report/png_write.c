@@ -3,6 +3,8 @@
  * setjmp frame, so the cleanup after a longjmp sees it (as data/png.c does for reading). */
 #include "png_write.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <png.h>
 #include <stdio.h>
@@ -12,7 +14,6 @@
 
 typedef struct {
     const char *path;
-    char tmp[1100];
     FILE *f;
     png_structp png;
     png_infop info;
@@ -58,14 +59,14 @@ int png_write_rgb8(const char *path, const uint8_t *px, int width, int height, i
         return status_fail(st, ERR_CONFIG, "%s: cannot write a %dx%d image with %d channels", path, width, height,
                            channels);
     PngWrite w = {.path = path};
-    snprintf(w.tmp, sizeof w.tmp, "%s.tmp", path);
     w.rows = malloc((size_t)height * sizeof *w.rows);
     if (!w.rows) return status_fail(st, ERR_IO, "%s: out of memory for %d rows", path, height);
-    w.f = fopen(w.tmp, "wb");
-    if (!w.f) {
+    AtomicFile af;
+    if (atomic_begin(&af, path, "wb", st)) {
         free(w.rows);
-        return status_fail(st, ERR_IO, "%s: cannot create: %s", w.tmp, strerror(errno));
+        return -1;
     }
+    w.f = af.f;
     int rc = -1;
     w.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &w, png_on_error, png_on_warning);
     w.info = w.png ? png_create_info_struct(w.png) : NULL;
@@ -75,12 +76,9 @@ int png_write_rgb8(const char *path, const uint8_t *px, int width, int height, i
         rc = png_encode(&w, px, width, height, channels, st);
     png_destroy_write_struct(w.png ? &w.png : NULL, w.info ? &w.info : NULL);
     free(w.rows);
-    if (fflush(w.f) != 0 && rc == 0) rc = status_fail(st, ERR_IO, "%s: write failed: %s", w.tmp, strerror(errno));
-    if (fclose(w.f) != 0 && rc == 0) rc = status_fail(st, ERR_IO, "%s: close failed: %s", w.tmp, strerror(errno));
-    if (rc == 0 && rename(w.tmp, path) != 0)
-        rc = status_fail(st, ERR_IO, "%s: cannot rename %s into place: %s", path, w.tmp, strerror(errno));
-    if (rc != 0) unlink(w.tmp);
-    return rc;
+    const int ok = rc == 0;
+    rc = atomic_end(&af, ok, st);
+    return ok ? rc : -1;
 }
 
 int png_write_argb32(const char *path, const unsigned char *data, int width, int height, int stride, Status *st)

@@ -2,6 +2,9 @@
  * (and wanted), draws every figure, then writes figures.json and report.md. */
 #include "report.h"
 
+#include "atomic_file.h"
+#include "session.h"
+
 #include "core/clock.h"
 
 #include <cjson/cJSON.h>
@@ -11,19 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int mkdir_p(const char *dir)
-{
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void colour_hex(uint32_t c, char *buf, size_t len) { snprintf(buf, len, "#%06x", (unsigned)(c & 0xffffff)); }
 
@@ -81,18 +71,11 @@ static int manifest_write(const ReportResult *r, Status *st)
     char *js = cJSON_Print(root);
     cJSON_Delete(root);
     if (!js) return status_fail(st, ERR_IO, "%s: out of memory building the manifest", r->manifest_path);
-    char tmp[700];
-    snprintf(tmp, sizeof tmp, "%s.tmp", r->manifest_path);
-    FILE *f = fopen(tmp, "w");
-    int rc = 0;
-    if (!f)
-        rc = status_fail(st, ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    else {
-        fprintf(f, "%s\n", js);
-        if (ferror(f) | fclose(f)) rc = status_fail(st, ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
-        if (rc == 0 && rename(tmp, r->manifest_path))
-            rc = status_fail(st, ERR_IO, "%s: cannot rename into place: %s", r->manifest_path, strerror(errno));
-        if (rc) unlink(tmp);
+    AtomicFile af;
+    int rc = atomic_begin(&af, r->manifest_path, "w", st);
+    if (rc == 0) {
+        fprintf(af.f, "%s\n", js);
+        rc = atomic_end(&af, 1, st);
     }
     free(js);
     return rc;
@@ -166,7 +149,7 @@ int report_make(const ReportOpts *o, ReportResult *r, Status *st)
     }
     if (found == 0) snprintf(paper_why, sizeof paper_why, "%s has no entry for preset `%s`", paper_path, v->preset);
     snprintf(r->out_dir, sizeof r->out_dir, "%s", o->out_dir ? o->out_dir : v->dir);
-    if (mkdir_p(r->out_dir)) {
+    if (session_mkdir_p(r->out_dir)) {
         rc = status_fail(st, ERR_IO, "%s: cannot create the report folder: %s", r->out_dir, strerror(errno));
         goto done;
     }

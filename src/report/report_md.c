@@ -4,7 +4,9 @@
  * there. Written under report.md.tmp and renamed. */
 #include "report.h"
 
+#include "atomic_file.h"
 #include "results_table.h"
+#include "session.h"
 
 #include <cairo.h>
 #include <cblas.h>
@@ -29,10 +31,7 @@ static const char *fig_title[FIG_COUNT] = {
 static void write_header(FILE *f, const SessView *v)
 {
     char now[32];
-    const time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    session_utc_now(now, sizeof now);
     unsigned maj = 0, min = 0, rel = 0;
     H5get_libversion(&maj, &min, &rel);
     fprintf(f, "# OCD report: `%s`, seed %d\n\n", v->preset, v->seed);
@@ -149,10 +148,9 @@ static void write_figures(FILE *f, const ReportResult *r)
 int report_md_write(const char *path, const SessView *v, const ReportResult *r, const PaperNumbers *paper,
                     const char *paper_why, Status *st)
 {
-    char tmp[700];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return status_fail(st, ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    AtomicFile af;
+    if (atomic_begin(&af, path, "w", st)) return -1;
+    FILE *f = af.f;
     write_header(f, v);
     write_stages(f, v, r);
     write_results(f, v);
@@ -160,10 +158,5 @@ int report_md_write(const char *path, const SessView *v, const ReportResult *r, 
     write_figures(f, r);
     fprintf(f, "---\nMade by `ocd report %s` in %.1f s (the trained pipeline loaded in %.1f s).\n", v->dir,
             r->total_seconds, r->probe_seconds);
-    int rc = 0;
-    if (ferror(f) | fclose(f)) rc = status_fail(st, ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
-    if (rc == 0 && rename(tmp, path))
-        rc = status_fail(st, ERR_IO, "%s: cannot rename into place: %s", path, strerror(errno));
-    if (rc) unlink(tmp);
-    return rc;
+    return atomic_end(&af, 1, st);
 }

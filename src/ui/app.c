@@ -40,15 +40,6 @@ static int is_dir(const char *p)
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static void preset_path(const App *a, const char *arg, char *buf, size_t len)
-{
-    const size_t n = strlen(arg);
-    if (strchr(arg, '/') || (n > 4 && !strcmp(arg + n - 4, ".ini")))
-        snprintf(buf, len, "%s", arg);
-    else
-        snprintf(buf, len, "%s/presets/%s.ini", a->opt.asset_dir, arg);
-}
-
 static void clear_probe_results(App *a)
 {
     free(a->rho_test);
@@ -74,27 +65,32 @@ void app_reload(App *a)
 {
     Status st;
     status_clear(&st);
+    /* what the probe results were computed from: the session and its complete stages */
+    int was[SV_MAX_STAGES] = {0};
+    const int had = a->have_view && !strcmp(a->view.dir, a->session);
+    if (had) memcpy(was, a->view.complete, sizeof was);
     if (a->have_view) sessview_free(&a->view);
     a->have_view = 0;
-    if (access(a->session, F_OK) == 0) {
-        char path[700];
-        snprintf(path, sizeof path, "%s/session.h5", a->session);
-        if (access(path, R_OK) == 0) {
-            if (sessview_load(a->session, &a->view, &st) == 0)
-                a->have_view = 1;
-            else
-                app_msg(a, 1, "%s", st.msg);
-        }
+    char path[700];
+    snprintf(path, sizeof path, "%s/session.h5", a->session);
+    if (access(path, R_OK) == 0) {
+        if (sessview_load(a->session, &a->view, &st) == 0)
+            a->have_view = 1;
+        else
+            app_msg(a, 1, "%s", st.msg);
     }
+    a->dirty = 1;
+    if (a->have_view && a->view.chosen >= 0 && (a->sel_layer < 0 || a->sel_layer >= a->view.nlayers)) a->sel_layer = a->view.chosen;
+    /* a stage that ended without committing (stopped, failed) or a run that only confirmed
+     * what was there changes nothing the probe knows: keep its results and its loaded models */
+    if (had && a->have_view && !memcmp(was, a->view.complete, sizeof was)) return;
     a->gen++;
     clear_probe_results(a);
     jobs_set_session(a->jobs, a->session, a->gen);
-    if (a->have_view && a->view.chosen >= 0 && (a->sel_layer < 0 || a->sel_layer >= a->view.nlayers)) a->sel_layer = a->view.chosen;
     if (a->have_view && sessview_stage_complete(&a->view, "base")) {
         JobReq r = {.kind = JOB_OPEN, .gen = a->gen};
         jobs_submit(a->jobs, &r);
     }
-    a->dirty = 1;
 }
 
 int app_open(App *a, const char *what)
@@ -118,13 +114,14 @@ int app_open(App *a, const char *what)
             app_msg(a, 1, "%s", st.msg);
             return -1;
         }
-        for (int i = 0; i < v.cfg.n; i++) snprintf(cfg.value[i], CFG_VALUE_LEN, "%s", v.cfg.value[i]);
+        config_free(&cfg);
+        config_copy(&cfg, &v.cfg);
         snprintf(a->preset, sizeof a->preset, "%s", v.cfg.source);
         snprintf(session, sizeof session, "%s", what);
         sessview_free(&v);
     } else {
         char path[512];
-        preset_path(a, what, path, sizeof path);
+        config_preset_path(what, a->opt.asset_dir, path, sizeof path);
         if (config_load(&cfg, path, &st)) {
             config_free(&cfg);
             app_msg(a, 1, "%s", st.msg);
@@ -145,7 +142,8 @@ int app_open(App *a, const char *what)
         snprintf(sess_h5, sizeof sess_h5, "%s/session.h5", session);
         SessView v;
         if (access(sess_h5, R_OK) == 0 && sessview_load(session, &v, &st) == 0) {
-            for (int i = 0; i < v.cfg.n; i++) snprintf(cfg.value[i], CFG_VALUE_LEN, "%s", v.cfg.value[i]);
+            config_free(&cfg);
+            config_copy(&cfg, &v.cfg);
             sessview_free(&v);
         }
     }
@@ -168,30 +166,18 @@ int app_run(App *a, const char *stages, const char *from)
     }
     RunRequest rq;
     memset(&rq, 0, sizeof rq);
-    config_init(&rq.cfg);
-    for (int i = 0; i < a->cfg.n; i++) snprintf(rq.cfg.value[i], CFG_VALUE_LEN, "%s", a->cfg.value[i]);
+    config_copy(&rq.cfg, &a->cfg);
     snprintf(rq.cfg.source, sizeof rq.cfg.source, "%.*s", (int)sizeof rq.cfg.source - 1, a->preset);
     snprintf(rq.session_dir, sizeof rq.session_dir, "%s", a->session);
     snprintf(rq.asset_dir, sizeof rq.asset_dir, "%s", a->opt.asset_dir);
     if (from) snprintf(rq.from_dir, sizeof rq.from_dir, "%s", from);
-    int n;
-    const char *const *names = engine_stage_names(&n);
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", stages ? stages : "");
-    if (stages) {
-        rq.from_rerun = 1;
-        for (char *tok = strtok(buf, ", "); tok && rq.nstages < ENGINE_MAX_STAGES; tok = strtok(NULL, ", ")) {
-            int ok = 0;
-            for (int i = 0; i < n; i++) ok |= !strcmp(tok, names[i]);
-            if (!ok) {
-                config_free(&rq.cfg);
-                app_msg(a, 1, "unknown stage '%s' (stages: base select overfit diffusion scale alt eval)", tok);
-                return -1;
-            }
-            snprintf(rq.stages[rq.nstages++], sizeof rq.stages[0], "%s", tok);
-        }
-    } else {
-        for (int i = 0; i < n && i < ENGINE_MAX_STAGES; i++) snprintf(rq.stages[rq.nstages++], sizeof rq.stages[0], "%s", names[i]);
+    rq.from_rerun = stages != NULL; /* named stages are run again, not taken from `from` */
+    Status st;
+    status_clear(&st);
+    if (engine_parse_stages(stages, &rq, &st)) {
+        config_free(&rq.cfg);
+        app_msg(a, 1, "%s", st.msg);
+        return -1;
     }
     a->bus = bus_create();
     a->engine = engine_start(&rq, a->bus);
@@ -200,7 +186,6 @@ int app_run(App *a, const char *stages, const char *from)
     a->paused = 0;
     a->step = a->total = 0;
     a->run_stage[0] = 0;
-    a->run_t0 = bus_elapsed(a->bus);
     app_msg(a, 0, "running %s on %s", stages ? stages : "every stage", a->session);
     return 0;
 }
@@ -226,16 +211,12 @@ void app_pause(App *a, int paused)
     app_msg(a, 0, "%s", paused ? "paused (p or :resume goes on)" : "resumed");
 }
 
-static int ready(App *a, const char *what)
-{
-    if (!a->have_view || !sessview_stage_complete(&a->view, "base")) return 0;
-    (void)what;
-    return 1;
-}
+/* a probe needs a trained base model */
+static int ready(const App *a) { return a->have_view && sessview_stage_complete(&a->view, "base"); }
 
 void app_request_traj(App *a)
 {
-    if (!ready(a, "denoise") || !sessview_stage_complete(&a->view, "scale")) return;
+    if (!ready(a) || !sessview_stage_complete(&a->view, "scale")) return;
     JobReq r = {.kind = JOB_TRAJ, .a = a->sample, .b = a->ancestral, .gen = a->gen};
     jobs_submit(a->jobs, &r);
     a->traj_state = 1;
@@ -246,7 +227,7 @@ void app_request_traj(App *a)
 
 void app_request_rho(App *a)
 {
-    if (!ready(a, "rho") || !sessview_stage_complete(&a->view, "scale") || a->rho_state) return;
+    if (!ready(a) || !sessview_stage_complete(&a->view, "scale") || a->rho_state) return;
     JobReq r = {.kind = JOB_RHO, .a = 500, .gen = a->gen};
     jobs_submit(a->jobs, &r);
     a->rho_state = 1;
@@ -254,7 +235,7 @@ void app_request_rho(App *a)
 
 void app_request_views(App *a)
 {
-    if (!ready(a, "views") || strcmp(a->view.task, "nerf")) return;
+    if (!ready(a) || strcmp(a->view.task, "nerf")) return;
     const int ocd = sessview_stage_complete(&a->view, "scale");
     for (int k = 0; k < 4; k++) {
         if (a->img_state[k] || (k >= 2 && !ocd)) continue;
@@ -266,7 +247,7 @@ void app_request_views(App *a)
 
 void app_request_gain(App *a, int layer)
 {
-    if (!ready(a, "gain") || layer < 0 || layer >= a->view.nlayers) return;
+    if (!ready(a) || layer < 0 || layer >= a->view.nlayers) return;
     /* the select stage's layer names index the model's layers in the same order */
     JobReq r = {.kind = JOB_GAIN, .a = layer, .b = strcmp(a->view.task, "nerf") ? 64 : 2, .gen = a->gen};
     jobs_submit(a->jobs, &r);
@@ -276,7 +257,7 @@ void app_request_gain(App *a, int layer)
 
 void app_request_misclassified(App *a)
 {
-    if (!ready(a, "misclassified")) return;
+    if (!ready(a)) return;
     JobReq r = {.kind = JOB_MISCLASS, .a = a->sample + 1, .gen = a->gen};
     jobs_submit(a->jobs, &r);
 }

@@ -54,7 +54,6 @@ typedef struct App {
     double metric[2];
     char metric_name[2][16];
     LiveCurve live[LIVE_SERIES];
-    double run_t0;
 
     /* log pane */
     char log[LOG_LINES][200];

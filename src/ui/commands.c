@@ -66,8 +66,7 @@ static int c_set(App *a, int argc, char **argv)
         return REACT_REDRAW;
     }
     Config next;
-    config_init(&next);
-    for (int i = 0; i < a->cfg.n; i++) snprintf(next.value[i], CFG_VALUE_LEN, "%s", a->cfg.value[i]);
+    config_copy(&next, &a->cfg);
     Status st;
     status_clear(&st);
     char suffix[256] = "";

@@ -159,12 +159,14 @@ static void run_job(Jobs *j, const JobReq *q)
         rc = probe_rho_test(p, r->n, r->rho, &st);
         break;
     case JOB_RENDER:
+    case JOB_RENDER_STEP:
         if (probe_view_size(p, &r->h, &r->w)) {
             rc = status_fail(&st, ERR_CONFIG, "renders are for NeRF sessions");
             break;
         }
         r->img = calloc((size_t)(r->h * r->w * 3), sizeof(float));
-        rc = probe_render(p, q->a, (ProbeView)q->b, r->img, &st);
+        rc = q->kind == JOB_RENDER ? probe_render(p, q->a, (ProbeView)q->b, r->img, &st)
+                                   : probe_render_step(p, q->a, q->b, q->c, r->img, &st);
         break;
     case JOB_MISCLASS: {
         const int n = probe_test_count(p), K = probe_classes(p);
@@ -188,14 +190,6 @@ static void run_job(Jobs *j, const JobReq *q)
         if (rc == 0 && r->a < 0) rc = status_fail(&st, ERR_STATE, "the base model gets every test sample right");
         break;
     }
-    case JOB_RENDER_STEP:
-        if (probe_view_size(p, &r->h, &r->w)) {
-            rc = status_fail(&st, ERR_CONFIG, "renders are for NeRF sessions");
-            break;
-        }
-        r->img = calloc((size_t)(r->h * r->w * 3), sizeof(float));
-        rc = probe_render_step(p, q->a, q->b, q->c, r->img, &st);
-        break;
     case JOB_EXPORT: {
         /* the same code as `ocd report` (figures.h), on the session as committed now */
         SessView v;

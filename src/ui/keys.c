@@ -19,27 +19,20 @@ static int act_help(App *a)
     a->help = !a->help;
     return REACT_REDRAW;
 }
-static int next_visible(App *a, int dir)
+/* the next pane in direction dir that the layout shows (zoomed: any pane, shown alone) */
+static int focus_move(App *a, int dir)
 {
     int f = a->focus;
     for (int k = 0; k < PANE_COUNT; k++) {
         f = (f + dir + PANE_COUNT) % PANE_COUNT;
-        if (a->lay.visible[f] || (a->zoom >= 0)) return f;
+        if (a->lay.visible[f] || a->zoom >= 0) break;
     }
-    return a->focus;
-}
-static int act_focus_next(App *a)
-{
-    a->focus = next_visible(a, 1);
-    if (a->zoom >= 0) a->zoom = a->focus;
+    a->focus = f;
+    if (a->zoom >= 0) a->zoom = f;
     return REACT_RELAYOUT;
 }
-static int act_focus_prev(App *a)
-{
-    a->focus = next_visible(a, -1);
-    if (a->zoom >= 0) a->zoom = a->focus;
-    return REACT_RELAYOUT;
-}
+static int act_focus_next(App *a) { return focus_move(a, 1); }
+static int act_focus_prev(App *a) { return focus_move(a, -1); }
 static int act_zoom(App *a)
 {
     a->zoom = a->zoom >= 0 ? -1 : a->focus;

@@ -525,10 +525,8 @@ int ui_main(const UiOptions *o)
         const int pr = poll(pf, 3, timeout);
         if (pr < 0 && errno != EINTR) break;
         int key;
+        /* also after a SIGWINCH interrupted poll: curses then reports KEY_RESIZE */
         while (!a->scr.headless && (key = screen_key()) != ERR) handle_key(a, key);
-        if (!a->scr.headless && pr <= 0) { /* SIGWINCH interrupts poll: curses then reports KEY_RESIZE */
-            while ((key = screen_key()) != ERR) handle_key(a, key);
-        }
         Event e;
         while (a->bus && bus_pop(a->bus, &e)) on_event(a, &e);
         JobResult r;

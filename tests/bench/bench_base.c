@@ -63,7 +63,7 @@ static double time_row(const Row *r, int threads, int epochs)
     uint64_t s = 12345;
     ctx_set_training(c, 1);
     for (int e = 0; e <= epochs; e++) {
-        const double t0 = bench_now();
+        const double t0 = clock_now();
         for (int64_t i = 0; i < tr->n; i++) order[i] = i; /* a shuffle, timed as the peer's randperm */
         for (int64_t i = tr->n - 1; i > 0; i--) {
             s = s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -80,7 +80,7 @@ static double time_row(const Row *r, int threads, int epochs)
             int hits;
             base_train_step(c, m, opt, tr, xb, yb, B, !strcmp(r->dataset, "mnist"), &hits);
         }
-        t[e] = bench_now() - t0;
+        t[e] = clock_now() - t0;
     }
     const double med = bench_median(t + 1, epochs); /* epoch 0 warms up */
     free(t);
@@ -96,22 +96,13 @@ static double time_row(const Row *r, int threads, int epochs)
 
 static cJSON *run_peer(int threads, int epochs, char *version, size_t vlen)
 {
-    const char *py = getenv("OCD_PEER_PYTHON") ? getenv("OCD_PEER_PYTHON") : "python3";
+    const char *py = bench_peer_python();
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d %s %s/tests/bench/base_peer.py --threads %d --epochs %d "
              "--assets %s/assets",
              threads, threads, py, OCD_SOURCE_DIR, threads, epochs, OCD_SOURCE_DIR);
-    FILE *f = popen(cmd, "r");
-    if (!f) return NULL;
-    char buf[8192];
-    const size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    const int rc = pclose(f);
-    cJSON *out = rc == 0 ? cJSON_Parse(buf) : NULL;
-    cJSON *v = out ? cJSON_GetObjectItem(out, "torch") : NULL;
-    snprintf(version, vlen, "%s", v && cJSON_IsString(v) ? v->valuestring : "?");
-    return out;
+    return bench_run_peer(cmd, version, vlen);
 }
 
 int main(int argc, char **argv)

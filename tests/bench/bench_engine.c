@@ -153,9 +153,9 @@ static double run_ours(const Work *w, int threads, int reps)
     for (int i = 0; i < 3; i++) rep(&b);
     double *t = malloc(sizeof(double) * (size_t)reps);
     for (int i = 0; i < reps; i++) {
-        double t0 = bench_now();
+        double t0 = clock_now();
         rep(&b);
-        t[i] = bench_now() - t0;
+        t[i] = clock_now() - t0;
     }
     double med = bench_median(t, reps);
     free(t);
@@ -190,28 +190,14 @@ static cJSON *run_peer(int threads, int reps, char *version, size_t vlen)
     }
     char *js = cJSON_PrintUnformatted(spec);
     cJSON_Delete(spec);
-    const char *py = getenv("OCD_PEER_PYTHON") ? getenv("OCD_PEER_PYTHON") : "python3";
+    const char *py = bench_peer_python();
     size_t cap = strlen(js) + 1024;
     char *cmd = malloc(cap);
     snprintf(cmd, cap, "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d %s %s/tests/bench/engine_peer.py --threads %d --reps %d --spec '%s'",
              threads, threads, py, OCD_SOURCE_DIR, threads, reps, js);
     free(js);
-    FILE *f = popen(cmd, "r");
+    cJSON *out = bench_run_peer(cmd, version, vlen);
     free(cmd);
-    if (!f) return NULL;
-    size_t len = 0, bcap = 1 << 16;
-    char *buf = malloc(bcap);
-    size_t n;
-    while ((n = fread(buf + len, 1, bcap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 >= bcap) buf = realloc(buf, bcap *= 2);
-    }
-    buf[len] = 0;
-    int rc = pclose(f);
-    cJSON *out = rc == 0 ? cJSON_Parse(buf) : NULL;
-    free(buf);
-    cJSON *v = out ? cJSON_GetObjectItem(out, "torch") : NULL;
-    snprintf(version, vlen, "%s", v && cJSON_IsString(v) ? v->valuestring : "?");
     return out;
 }
 

@@ -110,13 +110,13 @@ static double time_row(World *w, const Row *r, int n, int reps)
     if (!idx || !delta || !l0 || !l1 || !t) die("out of memory", NULL);
     for (int i = 0; i < n; i++) idx[i] = i;
     for (int e = 0; e <= reps; e++) {
-        const double t0 = bench_now();
+        const double t0 = clock_now();
         for (int done = 0; done < n;) {
             const int B = n - done < r->batch ? n - done : r->batch;
             if (overfit_batch(&w->t, &w->oc, SPLIT_TRAIN, idx + done, B, 0, delta, l0, l1)) die("overfit_batch", &w->st);
             done += B;
         }
-        t[e] = bench_now() - t0;
+        t[e] = clock_now() - t0;
     }
     const double med = bench_median(t + 1, reps); /* run 0 warms up */
     free(t);
@@ -129,22 +129,13 @@ static double time_row(World *w, const Row *r, int n, int reps)
 
 static cJSON *run_peer(int threads, int reps, int n, int single, const OverfitCfg *oc, char *version, size_t vlen)
 {
-    const char *py = getenv("OCD_PEER_PYTHON") ? getenv("OCD_PEER_PYTHON") : "python3";
+    const char *py = bench_peer_python();
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d %s %s/tests/bench/overfit_peer.py --threads %d --reps %d "
              "--samples %d --single %d --steps %d --lr %.9g --assets %s/assets",
              threads, threads, py, OCD_SOURCE_DIR, threads, reps, n, single, oc->steps, (double)oc->lr, OCD_SOURCE_DIR);
-    FILE *f = popen(cmd, "r");
-    if (!f) return NULL;
-    char buf[8192];
-    const size_t got = fread(buf, 1, sizeof buf - 1, f);
-    buf[got] = 0;
-    const int rc = pclose(f);
-    cJSON *out = rc == 0 ? cJSON_Parse(buf) : NULL;
-    cJSON *v = out ? cJSON_GetObjectItem(out, "torch") : NULL;
-    snprintf(version, vlen, "%s", v && cJSON_IsString(v) ? v->valuestring : "?");
-    return out;
+    return bench_run_peer(cmd, version, vlen);
 }
 
 int main(int argc, char **argv)

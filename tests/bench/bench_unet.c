@@ -70,7 +70,7 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
         ctx_set_training(c, pass);
         for (int i = -3; i < reps; i++) { /* three warm-up repetitions (cuDNN plans, arena growth) */
             c->be->sync(c->bc);
-            double t0 = bench_now();
+            double t0 = clock_now();
             Tensor *xt = tensor_from_host(c, SHAPE(batch, 1, R, R), x), *tt = tensor_from_host(c, SHAPE(batch), ts);
             if (pass == 0) {
                 ctx_no_grad_begin(c);
@@ -82,13 +82,13 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
                 ag_backward(c, loss);
             }
             c->be->sync(c->bc);
-            if (i >= 0) t[i] = bench_now() - t0;
+            if (i >= 0) t[i] = clock_now() - t0;
             ctx_step_end(c);
         }
         double med = bench_median(t, reps);
         if (pass == 1 && profile) { /* separate, slower repetitions with a sync after every op */
             ctx_profile(c, 1);
-            double t0 = bench_now();
+            double t0 = clock_now();
             for (int i = 0; i < reps; i++) {
                 Tensor *xt = tensor_from_host(c, SHAPE(batch, 1, R, R), x), *tt = tensor_from_host(c, SHAPE(batch), ts);
                 params_zero_grad(ps);
@@ -98,7 +98,7 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
                 ctx_step_end(c);
             }
             profile_sort(c->profile);
-            print_profile(c->profile, reps, bench_now() - t0);
+            print_profile(c->profile, reps, clock_now() - t0);
             ctx_profile(c, 0);
         }
         if (pass == 0)
@@ -119,26 +119,19 @@ static Timing run_ours(const char *device, const UNetConfig *cfg, int batch, int
 static int run_peer(const char *device, const char *config, int batch, int reps, int tf32, int threads, double *fwd,
                     double *fwdbwd, char *version, size_t vlen)
 {
-    const char *py = getenv("OCD_PEER_PYTHON") ? getenv("OCD_PEER_PYTHON") : "python3";
+    const char *py = bench_peer_python();
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "OMP_NUM_THREADS=%d %s %s/tests/bench/unet_peer.py --device %s --config %s --batch %d --reps %d "
              "--tf32 %d --threads %d",
              threads, py, OCD_SOURCE_DIR, device, config, batch, reps, tf32, threads);
-    FILE *f = popen(cmd, "r");
-    if (!f) return 0;
-    char buf[4096];
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    buf[len] = 0;
-    if (pclose(f) != 0) return 0;
-    cJSON *j = cJSON_Parse(buf);
+    cJSON *j = bench_run_peer(cmd, version, vlen);
     if (!j) return 0;
-    cJSON *a = cJSON_GetObjectItem(j, "fwd"), *b = cJSON_GetObjectItem(j, "fwdbwd"), *v = cJSON_GetObjectItem(j, "torch");
+    cJSON *a = cJSON_GetObjectItem(j, "fwd"), *b = cJSON_GetObjectItem(j, "fwdbwd");
     int ok = cJSON_IsNumber(a) && cJSON_IsNumber(b);
     if (ok) {
         *fwd = a->valuedouble;
         *fwdbwd = b->valuedouble;
-        snprintf(version, vlen, "%s", cJSON_IsString(v) ? v->valuestring : "?");
     }
     cJSON_Delete(j);
     return ok;

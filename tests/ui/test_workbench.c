@@ -12,6 +12,7 @@
  *   - tmux: start on the tiny preset, run a stage, type a command, recall it with Up,
  *     resize, quit; the stage is complete in the session afterwards. */
 #include "harness.h"
+#include "golden.h"
 #include "../integration/run_util.h"
 
 #include <cjson/cJSON.h>
@@ -20,20 +21,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    const size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
 
 /* display columns of a line of our dumps (every glyph we draw is one column wide) */
 static int utf8_line_cols(const char *s)
@@ -74,27 +61,12 @@ static int run_headless(const char *cwd, const char *target, const char *size, c
     return run_headless_with(cwd, target, size, script, NULL);
 }
 
-static void check_golden(const char *got_path, const char *name)
+/* a screen dump against tests/ui/golden/<name>.txt */
+static void check_screen(const char *dump_path, const char *name)
 {
-    char gpath[600];
-    snprintf(gpath, sizeof gpath, "%s/tests/ui/golden/%s", OCD_SOURCE_DIR, name);
-    char *got = slurp(got_path);
-    CHECK(got != NULL, "no screen dump %s", got_path);
-    if (!got) return;
-    if (getenv("OCD_UPDATE_GOLDEN")) {
-        write_file(gpath, got);
-        free(got);
-        return;
-    }
-    char *want = slurp(gpath);
-    CHECK(want != NULL, "no golden %s (OCD_UPDATE_GOLDEN=1 writes it)", gpath);
-    if (want && strcmp(got, want)) {
-        int line = 1;
-        const char *g = got, *w = want;
-        while (*g && *g == *w) line += *g++ == '\n', w++;
-        CHECK(0, "%s differs from the golden screen from line %d\n--- expected ---\n%s\n--- got ---\n%s", name, line, want, got);
-    }
-    free(want);
+    char *got = file_read(dump_path);
+    CHECK(got != NULL, "no screen dump %s", dump_path);
+    if (got) golden_check(name, got);
     free(got);
 }
 
@@ -110,13 +82,13 @@ TEST(a_preset_without_a_session_and_the_help_overlay_match_their_golden_screens)
     CHECK(rc == 0, "ocd ui exited with %d", rc);
     char p[700];
     snprintf(p, sizeof p, "%s/empty.txt", dir);
-    check_golden(p, "workbench_empty.txt");
+    check_screen(p, "workbench_empty");
     snprintf(p, sizeof p, "%s/help.txt", dir);
-    check_golden(p, "workbench_help.txt");
+    check_screen(p, "workbench_help");
     snprintf(p, sizeof p, "%s/focus.txt", dir);
-    check_golden(p, "workbench_focus_denoise.txt");
+    check_screen(p, "workbench_focus_denoise");
     snprintf(p, sizeof p, "%s/error.txt", dir);
-    char *s = slurp(p);
+    char *s = file_read(p);
     CHECK(s && strstr(s, "unknown command 'nonsense'"), "a bad command is not reported on the status line");
     free(s);
     /* opening the workbench wrote no session: nothing ran */
@@ -141,8 +113,8 @@ TEST(the_stored_panes_of_a_real_session_match_their_golden_screens)
     for (int i = 0; i < 6; i++) {
         char p[700], g[96];
         snprintf(p, sizeof p, "%s/%s.txt", dir, names[i]);
-        snprintf(g, sizeof g, "view_%s.txt", names[i]);
-        check_golden(p, g);
+        snprintf(g, sizeof g, "view_%s", names[i]);
+        check_screen(p, g);
     }
 }
 
@@ -161,7 +133,7 @@ TEST(ascii_mode_draws_every_pane_and_overlay_in_ascii_only)
     for (int i = 0; i < 4; i++) {
         char p[700];
         snprintf(p, sizeof p, "%s/%s.txt", dir, names[i]);
-        char *s = slurp(p);
+        char *s = file_read(p);
         CHECK(s != NULL, "no %s screen", names[i]);
         if (!s) continue;
         int line = 1, bad = 0;
@@ -208,7 +180,7 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
                                 "resize 15x50\n:save-screen g.txt\nresize 48x140\n:save-screen h.txt\n");
     CHECK(rc == 0, "ocd ui exited with %d", rc);
     char p[700], line[1024];
-#define SCREEN(name) (snprintf(p, sizeof p, "%s/%s", dir, name), slurp(p))
+#define SCREEN(name) (snprintf(p, sizeof p, "%s/%s", dir, name), file_read(p))
     char *a = SCREEN("a.txt");
     CHECK(a != NULL, "no first screen");
     if (!a) return;
@@ -275,7 +247,7 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
     CHECK(h && (strstr(h, "─ compare") || strstr(h, "━ compare")) && strstr(h, "─ log"), "after growing back the panes are not shown");
     free(h);
     snprintf(p, sizeof p, "%s/fig.png", dir);
-    char *png = slurp(p);
+    char *png = file_read(p);
     CHECK(png && !memcmp(png, "\x89PNG\r\n\x1a\n", 8), "export png did not write a PNG");
     free(png);
 #undef SCREEN
@@ -301,9 +273,9 @@ TEST(pause_holds_the_engine_and_quitting_a_run_asks_then_keeps_the_session)
     CHECK(rc == 0, "ocd ui exited with %d", rc);
     char p[700], h1[512], h2[512];
     snprintf(p, sizeof p, "%s/p1.txt", dir);
-    char *s1 = slurp(p);
+    char *s1 = file_read(p);
     snprintf(p, sizeof p, "%s/p2.txt", dir);
-    char *s2 = slurp(p);
+    char *s2 = file_read(p);
     CHECK(s1 && strstr(s1, "PAUSED"), "the header does not say PAUSED");
     first_line(s1, h1, sizeof h1);
     first_line(s2, h2, sizeof h2);
@@ -311,15 +283,15 @@ TEST(pause_holds_the_engine_and_quitting_a_run_asks_then_keeps_the_session)
     free(s1);
     free(s2);
     snprintf(p, sizeof p, "%s/done.txt", dir);
-    char *d = slurp(p);
+    char *d = file_read(p);
     CHECK(d && strstr(d, "base✓") && !strstr(d, "PAUSED"), "resuming did not finish the base stage");
     free(d);
     snprintf(p, sizeof p, "%s/confirm.txt", dir);
-    char *c = slurp(p);
+    char *c = file_read(p);
     CHECK(c && strstr(c, "a stage is running: y stops it"), "q during a run did not ask first");
     free(c);
     snprintf(p, sizeof p, "%s/still.txt", dir);
-    c = slurp(p);
+    c = file_read(p);
     CHECK(c && strstr(c, "not quitting"), "answering n did not keep the workbench open");
     free(c);
     /* y stopped the run at a checkpoint: the session opens, base is complete */
@@ -345,7 +317,7 @@ TEST(set_reruns_from_the_stage_a_change_affects_in_a_new_session)
     CHECK(rc == 0, "ocd ui exited with %d", rc);
     char p[700];
     snprintf(p, sizeof p, "%s/log.txt", dir);
-    char *s = slurp(p);
+    char *s = file_read(p);
     CHECK(s && strstr(s, "new settings go to tiny+eval.repeats=1"), "no new session named:\n%s", s ? s : "");
     CHECK(s && strstr(s, "stage alt taken"), "the alt stage was not taken from the first session:\n%s", s ? s : "");
     CHECK(s && strstr(s, "stage eval not taken (settings differ: eval.repeats"), "eval was not re-run:\n%s", s ? s : "");
