@@ -4,11 +4,20 @@
  * a report of its complete stages with the missing parts named, and exit status 0. */
 #include "cli.h"
 
-#include "report.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef OCD_HAVE_REPORT
+int cmd_report(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ocd report: this build has no reports (configured with -DOCD_WITH_REPORT=OFF: no cairo)\n");
+    return 2;
+}
+#else
+#include "report.h"
 
 static int usage_error(const char *why)
 {
@@ -79,3 +88,4 @@ int cmd_report(int argc, char **argv)
     free(r);
     return 0;
 }
+#endif

@@ -141,7 +141,7 @@ int cmd_run(int argc, char **argv)
     status_clear(&st);
     if (argc < 1 || argv[0][0] == '-') {
         fprintf(stderr, "usage: ocd run PRESET [--set section.key=value]... [--stages LIST] [--session DIR]\n"
-                        "               [--seed N] [--threads N] [--device cpu|cuda|auto] [--from DIR]\n");
+                        "               [--seed N] [--threads N] [--device cpu|cuda|auto|cpu-guard] [--from DIR]\n");
         return 2;
     }
     RunRequest rq;

@@ -19,7 +19,7 @@ static void usage(FILE *f)
             "        --run starts the stages not complete yet; --headless renders into memory and\n"
             "        reads keys and commands from FILE (for tests; `save-screen PATH` dumps the screen)\n"
             "  run PRESET [--set section.key=value]... [--stages LIST] [--session DIR]\n"
-            "             [--seed N] [--threads N] [--device cpu|cuda|auto] [--from DIR]\n"
+            "             [--seed N] [--threads N] [--device cpu|cuda|auto|cpu-guard] [--from DIR]\n"
             "        run the stages of PRESET (a name from `ocd presets`, or an .ini file) into a session\n"
             "        (LIST: base,select,overfit,diffusion,scale,alt,eval, the default: all of them)\n"
             "        (default sessions/<preset>); a session that exists resumes where it stopped;\n"
@@ -39,15 +39,16 @@ static void usage(FILE *f)
 
 static int cmd_devices(void)
 {
-    const char *names[] = {"cpu", "cuda"};
-    for (int i = 0; i < 2; i++) {
+    const char *names[] = {"cpu", "cuda", "cpu-guard"};
+    for (int i = 0; i < 3; i++) {
         const Backend *be = backend_find(names[i]);
         if (!be) {
-            printf("%-5s not compiled in\n", names[i]);
+            printf("%-9s not compiled in\n", names[i]);
             continue;
         }
         BackendCtx *bc = be->create(1);
-        printf("%-5s %s\n", names[i], bc ? "available" : "compiled in, no device found");
+        printf("%-9s %s%s\n", names[i], bc ? "available" : "compiled in, no device found",
+               i == 2 ? " (a check, not a device: the CPU with device memory walled off from the host)" : "");
         if (bc) be->destroy(bc);
     }
     return 0;

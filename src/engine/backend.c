@@ -38,6 +38,7 @@ const Backend *backend_find(const char *name)
 {
     if (!name || strcmp(name, "cpu") == 0) return backend_cpu();
     if (strcmp(name, "cuda") == 0) return backend_cuda();
+    if (strcmp(name, "cpu-guard") == 0) return backend_cpu_guard();
     return NULL;
 }
 
@@ -46,6 +47,7 @@ const char *device_name(DeviceKind d)
     switch (d) {
     case DEV_CPU: return "cpu";
     case DEV_CUDA: return "cuda";
+    case DEV_GUARD: return "cpu-guard";
     default: return "?";
     }
 }

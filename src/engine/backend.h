@@ -19,7 +19,9 @@
 extern "C" {
 #endif
 
-typedef enum { DEV_CPU = 0, DEV_CUDA = 1, DEV_COUNT } DeviceKind;
+/* DEV_GUARD: the CPU kernels behind a wall (cpu/guard_backend.c), a device of its own so that
+ * tensors of "cpu" and "cpu-guard" contexts never mix */
+typedef enum { DEV_CPU = 0, DEV_CUDA = 1, DEV_GUARD = 2, DEV_COUNT } DeviceKind;
 
 typedef struct BackendCtx BackendCtx; /* per-backend state: threads, handles, workspace */
 
@@ -168,9 +170,14 @@ typedef struct Backend {
     void (*ema_update)(BackendCtx *, int64_t n, float *ema, const float *p, float decay);
 } Backend;
 
-/* The registry (a named global, DESIGN.md §3): "cpu" always, "cuda" when compiled in. */
+/* The registry (a named global, DESIGN.md §3): "cpu" and "cpu-guard" always, "cuda" when
+ * compiled in. */
 const Backend *backend_find(const char *name);
 const Backend *backend_cpu(void);
+/* The CPU backend whose memory the host cannot touch between table calls, and which checks
+ * that every pointer it is given is device memory: finds, without a GPU, the host-side
+ * mistakes that would fail on one (cpu/guard_backend.c). */
+const Backend *backend_cpu_guard(void);
 /* NULL when CUDA was not compiled in. */
 const Backend *backend_cuda(void);
 /* Aborts naming the first NULL entry: every backend implements everything. */

@@ -18,7 +18,7 @@ static const CfgKey SCHEMA[] = {
     {"preset.description", CFG_STRING, "", 0, 0, NULL, "one line: what this preset runs"},
     {"run.seed", CFG_INT, "1", 0, 2147483647, NULL, "seed of every random draw (init, order, dropout, noise)"},
     {"run.threads", CFG_INT, "2", 1, 256, NULL, "CPU threads"},
-    {"run.device", CFG_ENUM, "auto", 0, 0, "cpu|cuda|auto", "where to compute (auto: CUDA when a GPU is present)"},
+    {"run.device", CFG_ENUM, "auto", 0, 0, "cpu|cuda|auto|cpu-guard", "where to compute (auto: CUDA when a GPU is present; cpu-guard: the CPU with device memory walled off from the host, a check for GPU-only mistakes)"},
     {"data.dataset", CFG_ENUM, "mnist", 0, 0, "mnist|california|nerf|cifar10|synthetic", "which dataset (synthetic: generated, no files)"},
     {"data.path", CFG_STRING, "data/mnist", 0, 0, NULL, "dataset folder or file, relative to assets/ (or absolute)"},
     {"data.train_limit", CFG_INT, "0", 0, BIG, NULL, "use only the first N training samples (0: all)"},

@@ -45,6 +45,11 @@ static int fail_copy(Probe *p, Status *st)
 
 Probe *probe_open(const char *dir, const char *asset_dir, int threads, Status *st)
 {
+    return probe_open_on(dir, asset_dir, threads, NULL, st);
+}
+
+Probe *probe_open_on(const char *dir, const char *asset_dir, int threads, const char *device, Status *st)
+{
     Probe *p = calloc(1, sizeof *p);
     if (!p) {
         status_fail(st, ERR_IO, "probe: out of memory");
@@ -60,7 +65,9 @@ Probe *probe_open(const char *dir, const char *asset_dir, int threads, Status *s
         status_fail(st, ERR_STATE, "%s: the base stage is not complete; nothing to probe yet", dir);
         goto fail;
     }
-    const Backend *be = engine_pick_device(cfg, NULL, st);
+    const char *want = device ? device : cfg_str(cfg, "run.device");
+    if (!device && !strcmp(want, "cuda")) want = "auto"; /* the GPU when there is one, else the CPU */
+    const Backend *be = engine_pick_device_named(want, NULL, st);
     if (!be) goto fail;
     p->c = ctx_create(be, threads > 0 ? threads : cfg_int(cfg, "run.threads"), (uint64_t)cfg_int(cfg, "run.seed"));
     if (!p->c) {
@@ -241,25 +248,47 @@ static Schedule *schedule_for(const Probe *p, int ancestral, Status *st)
     return sch;
 }
 
-/* draw `draw` of Omega_0 (rows x cols) for test sample idx, as the eval stage draws it, and
- * the scale model's rho; the hook (may be NULL) sees every step */
-static int draw_omega(Probe *p, int64_t idx, int draw, const Schedule *sch, SamplerHook hook, void *user, float *om,
-                      float *rho)
+/* draw `draw` of Omega_0 (B x rows x cols) for test samples idx[0..B), as the eval stage
+ * draws it (a draw does not depend on the batch it is drawn in), and the scale model's rho;
+ * the hook (may be NULL) sees every step */
+static int draw_omega(Probe *p, const int64_t *idx, int B, int draw, const Schedule *sch, SamplerHook hook, void *user,
+                      float *om, float *rho)
 {
     const CondDims d = p->k.d;
-    float *cin = malloc(sizeof(float) * (size_t)d.din), *cact = malloc(sizeof(float) * (size_t)d.dact);
-    float *cout = malloc(sizeof(float) * (size_t)d.dout);
-    int rc = cond_rho(p, &idx, 1, cin, cact, cout, rho);
+    float *cin = malloc(sizeof(float) * (size_t)(B * d.din)), *cact = malloc(sizeof(float) * (size_t)(B * d.dact));
+    float *cout = malloc(sizeof(float) * (size_t)(B * d.dout));
+    uint64_t *ids = malloc(sizeof(uint64_t) * (size_t)B);
+    int rc = cond_rho(p, idx, B, cin, cact, cout, rho);
     if (rc == 0) {
-        const uint64_t id = (uint64_t)idx * 64 + (uint64_t)draw;
-        SamplerOpts so = {.key = draw_key(p), .ids = &id, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
+        for (int b = 0; b < B; b++) ids[b] = (uint64_t)idx[b] * 64 + (uint64_t)draw;
+        SamplerOpts so = {.key = draw_key(p), .ids = ids, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
                           .hook = hook, .user = user};
-        rc = sampler_run(p->c, &p->w, sch, cin, cact, cout, 1, &so, om);
+        rc = sampler_run(p->c, &p->w, sch, cin, cact, cout, B, &so, om);
     }
     free(cin);
     free(cact);
     free(cout);
+    free(ids);
     return rc;
+}
+
+int probe_ocd_predict(Probe *p, int first, int B, float *pred, Status *st)
+{
+    status_clear(&p->st);
+    if (need_ocd(p, st) || check_index(p, first, st) || check_index(p, first + B - 1, st)) return -1;
+    const int64_t n = (int64_t)p->k.rows * p->k.cols;
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)B);
+    float *om = malloc(sizeof(float) * (size_t)(B * n)), *rho = malloc(sizeof(float) * (size_t)B);
+    for (int b = 0; b < B; b++) idx[b] = first + b;
+    int rc = draw_omega(p, idx, B, 0, &p->sch, NULL, NULL, om, rho);
+    if (rc == 0) {
+        p->c->rng_offset = p->rng0;
+        rc = task_predict(&p->t, p->layer, SPLIT_TEST, idx, B, om, rho, pred);
+    }
+    free(idx);
+    free(om);
+    free(rho);
+    return rc ? fail_copy(p, st) : 0;
 }
 
 typedef struct {
@@ -326,7 +355,7 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
     test_xy(p, index, &x, &y);
     const int64_t idx = index;
     float rho = 0.0f;
-    int rc = draw_omega(p, idx, draw, sch, on_step, &h, om, &rho);
+    int rc = draw_omega(p, &idx, 1, draw, sch, on_step, &h, om, &rho);
     tr->rho_pred = rho;
     if (rc == 0) {
         p->c->rng_offset = p->rng0;
@@ -382,7 +411,7 @@ int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st)
         rc = task_predict(&p->t, -1, SPLIT_TEST, &idx, 1, NULL, NULL, rgb);
     } else if (which == PROBE_OCD) {
         float *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
-        rc = draw_omega(p, idx, 0, &p->sch, NULL, NULL, om, &rho);
+        rc = draw_omega(p, &idx, 1, 0, &p->sch, NULL, NULL, om, &rho);
         p->c->rng_offset = p->rng0;
         rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, om, &rho, rgb);
         free(om);
@@ -430,7 +459,7 @@ int probe_render_step(Probe *p, int view, int ancestral, int step, float *rgb, S
     const int64_t idx = view, n = (int64_t)p->k.rows * p->k.cols;
     float *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
     StepGrab g = {.want = step, .x0 = malloc(sizeof(float) * (size_t)n), .n = n};
-    int rc = draw_omega(p, idx, 0, sch, grab_step, &g, om, &rho);
+    int rc = draw_omega(p, &idx, 1, 0, sch, grab_step, &g, om, &rho);
     p->c->rng_offset = p->rng0;
     rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, g.x0, &rho, rgb);
     free(om);

@@ -23,6 +23,11 @@ typedef struct Probe Probe;
  * data.path is found (the bundled assets/). threads: 0 = the session's run.threads. Needs
  * the base stage; the OCD calls need overfit, diffusion and scale (ERR_STATE otherwise). */
 Probe *probe_open(const char *dir, const char *asset_dir, int threads, Status *st);
+/* The same on a named device (cpu, cuda, auto, cpu-guard). probe_open uses the session's
+ * run.device, except that a session made with --device cuda is probed on the CPU where no
+ * GPU is usable (a GPU session looked at on a laptop). The device-parity tests open one
+ * session on two devices. */
+Probe *probe_open_on(const char *dir, const char *asset_dir, int threads, const char *device, Status *st);
 void probe_close(Probe *p);
 
 /* what the session is: 0 classification, 1 regression, 2 NeRF (TaskKind) */
@@ -67,6 +72,10 @@ typedef struct {
 
 int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred, int want_omega, ProbeTrajectory *out,
                      Status *st);
+/* OCD's prediction (draw 0 of the session's sampler, W + rho * Omega_0) for test samples
+ * [first, first+B) in one batch, as the eval stage makes it: B x probe_pred_floats. The
+ * inference benchmark times this. */
+int probe_ocd_predict(Probe *p, int first, int B, float *pred, Status *st);
 void probe_trajectory_free(ProbeTrajectory *tr);
 
 /* NeRF: a test view rendered whole, H x W x 3 in [0,1]: 0 truth, 1 base, 2 OCD (draw 0),

@@ -12,7 +12,15 @@ Model *tinynerf_from_config(Ctx *c, const Config *cfg, const Dataset *ds);
 
 const Backend *engine_pick_device(const Config *cfg, Bus *bus, Status *st)
 {
-    const char *want = cfg_str(cfg, "run.device");
+    return engine_pick_device_named(cfg_str(cfg, "run.device"), bus, st);
+}
+
+const Backend *engine_pick_device_named(const char *want, Bus *bus, Status *st)
+{
+    if (!strcmp(want, "cpu-guard")) {
+        bus_log(bus, "", "device: cpu-guard (the CPU backend, device memory walled off from the host)");
+        return backend_cpu_guard();
+    }
     const Backend *cuda = backend_cuda();
     BackendCtx *probe = cuda ? cuda->create(1) : NULL;
     if (probe) cuda->destroy(probe);
@@ -20,6 +28,10 @@ const Backend *engine_pick_device(const Config *cfg, Bus *bus, Status *st)
         status_fail(st, ERR_DEVICE, "--device cuda: %s", cuda ? "no CUDA device is usable on this machine"
                                                                 : "this build has no CUDA backend (the toolkit was not "
                                                                   "found at configure time)");
+        return NULL;
+    }
+    if (strcmp(want, "cpu") && strcmp(want, "cuda") && strcmp(want, "auto")) {
+        status_fail(st, ERR_CONFIG, "device '%s': expected cpu, cuda, auto or cpu-guard", want);
         return NULL;
     }
     if (!strcmp(want, "cpu") || !probe) {

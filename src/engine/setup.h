@@ -12,8 +12,11 @@
 #include "data/dataset.h"
 #include "models/model.h"
 
-/* run.device: cpu, cuda, or auto (cuda when a device is usable); says which on the bus */
+/* run.device: cpu, cuda, auto (cuda when a device is usable) or cpu-guard; says which on
+ * the bus */
 const Backend *engine_pick_device(const Config *cfg, Bus *bus, Status *st);
+/* the same for a device named outside a configuration */
+const Backend *engine_pick_device_named(const char *want, Bus *bus, Status *st);
 /* data.dataset from data.path (relative paths under asset_dir) */
 int engine_load_data(const Config *cfg, const char *asset_dir, Dataset *ds, Status *st);
 /* model.arch for the dataset; ERR_CONFIG when they do not fit */

@@ -9,7 +9,12 @@
  * (tests/bench/overfit_peer.py: per-sample fc1 copies with torch.bmm, torch.optim.Adam), and
  * the ratio ours/torch (seconds for the same work; < 1: we are faster) is printed per row.
  *
- *   bench_overfit [--threads N] [--reps R] [--samples N] [--single S] [--no-peer]
+ *   bench_overfit [--device cpu|cuda|cpu-guard] [--threads N] [--reps R] [--samples N] [--single S]
+ *                 [--no-peer]
+ *
+ * On another device than the CPU the same rows are also timed on the CPU backend in the same
+ * invocation ("cpu s", and "dev/cpu": seconds on the device over seconds on the CPU), and the
+ * PyTorch peer runs on that device too (torch's "cuda"; the CPU for cpu-guard).
  *
  * Defaults: 2 threads, 5 reps, N = 2048, S = 128. Each row is the median of R runs after one
  * warm-up run. The peer's interpreter is $OCD_PEER_PYTHON (default python3), e.g.
@@ -58,7 +63,7 @@ static void die(const char *what, const Status *st)
     exit(1);
 }
 
-static void world_make(World *w, int threads, int n)
+static void world_make(World *w, const char *device, int threads, int n)
 {
     memset(w, 0, sizeof *w);
     status_clear(&w->st);
@@ -67,8 +72,12 @@ static void world_make(World *w, int threads, int n)
         fprintf(stderr, "bench_overfit: MNIST has %d training images, %d asked for\n", w->ds.train.n, n);
         exit(1);
     }
-    w->c = ctx_create(backend_cpu(), threads, 1);
-    if (!w->c) die("creating the CPU context", NULL);
+    const Backend *be = backend_find(device);
+    w->c = be ? ctx_create(be, threads, 1) : NULL;
+    if (!w->c) {
+        fprintf(stderr, "bench_overfit: device '%s' is not available here\n", device);
+        exit(1);
+    }
     w->m = lenet5_create(w->c);
     if (!w->m) die("creating LeNet5", NULL);
     if (config_init(&w->cfg)) die("config_init", NULL);
@@ -127,14 +136,16 @@ static double time_row(World *w, const Row *r, int n, int reps)
     return med;
 }
 
-static cJSON *run_peer(int threads, int reps, int n, int single, const OverfitCfg *oc, char *version, size_t vlen)
+static cJSON *run_peer(const char *device, int threads, int reps, int n, int single, const OverfitCfg *oc, char *version,
+                       size_t vlen)
 {
     const char *py = bench_peer_python();
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "OMP_NUM_THREADS=%d OPENBLAS_NUM_THREADS=%d %s %s/tests/bench/overfit_peer.py --threads %d --reps %d "
-             "--samples %d --single %d --steps %d --lr %.9g --assets %s/assets",
-             threads, threads, py, OCD_SOURCE_DIR, threads, reps, n, single, oc->steps, (double)oc->lr, OCD_SOURCE_DIR);
+             "--samples %d --single %d --steps %d --lr %.9g --assets %s/assets --device %s",
+             threads, threads, py, OCD_SOURCE_DIR, threads, reps, n, single, oc->steps, (double)oc->lr, OCD_SOURCE_DIR,
+             strcmp(device, "cuda") ? "cpu" : "cuda");
     return bench_run_peer(cmd, version, vlen);
 }
 
@@ -142,8 +153,11 @@ int main(int argc, char **argv)
 {
     blas_env_select(argv); /* the peer inherits the same OPENBLAS_CORETYPE */
     int threads = 2, reps = 5, n = 2048, single = 128, peer = 1;
+    const char *device = "cpu";
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+        if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            device = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
@@ -154,7 +168,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-peer"))
             peer = 0;
         else {
-            fprintf(stderr, "usage: bench_overfit [--threads N] [--reps R] [--samples N] [--single S] [--no-peer]\n");
+            fprintf(stderr, "usage: bench_overfit [--device cpu|cuda|cpu-guard] [--threads N] [--reps R] [--samples N] "
+                            "[--single S] [--no-peer]\n");
             return 2;
         }
     }
@@ -164,22 +179,27 @@ int main(int argc, char **argv)
     if (single < 1) single = 1;
     if (single > n) single = n;
 
+    const int vs_cpu = strcmp(device, "cpu") != 0;
     World w;
-    world_make(&w, threads, n);
+    world_make(&w, device, threads, n);
     char version[64] = "-";
-    cJSON *pj = peer ? run_peer(threads, reps, n, single, &w.oc, version, sizeof version) : NULL;
+    cJSON *pj = peer ? run_peer(device, threads, reps, n, single, &w.oc, version, sizeof version) : NULL;
     if (peer && !pj) fprintf(stderr, "bench: the PyTorch peer did not run (set OCD_PEER_PYTHON to a python with torch)\n");
     cJSON *prow = pj ? cJSON_GetObjectItem(pj, "rows") : NULL;
     const ModelLayer *l = &w.m->layers[w.oc.layer];
-    printf("overfit-stage benchmark: LeNet5 %s (%d x %d) on MNIST, %d Adam steps at lr %g; %d thread(s), median of %d "
-           "runs after a warm-up; OpenBLAS kernels %s; peer: torch %s\n\n",
-           l->name, l->out, l->in, w.oc.steps, (double)w.oc.lr, threads, reps, cpu_blas_core_name(), version);
-    printf("| %-16s | %7s | %9s | %11s | %8s | %9s | %11s | %11s |\n", "row", "samples", "ocd s", "ocd samp/s",
-           "vs b1", "torch s", "torch samp/s", "ours/torch");
-    printf("|------------------|---------|-----------|-------------|----------|-----------|--------------|-------------|\n");
+    printf("overfit-stage benchmark on %s: LeNet5 %s (%d x %d) on MNIST, %d Adam steps at lr %g; %d thread(s), median "
+           "of %d runs after a warm-up; OpenBLAS kernels %s; peer: torch %s on %s\n\n",
+           device, l->name, l->out, l->in, w.oc.steps, (double)w.oc.lr, threads, reps, cpu_blas_core_name(), version,
+           strcmp(device, "cuda") ? "cpu" : "cuda");
+    printf("| %-16s | %7s | %9s | %11s | %8s |", "row", "samples", "ocd s", "ocd samp/s", "vs b1");
+    if (vs_cpu) printf(" %9s | %8s |", "cpu s", "dev/cpu");
+    printf(" %9s | %11s | %11s |\n", "torch s", "torch samp/s", "ours/torch");
+    printf("|------------------|---------|-----------|-------------|----------|");
+    if (vs_cpu) printf("-----------|----------|");
+    printf("-----------|--------------|-------------|\n");
 
     /* the one-at-a-time row first: the others' speed-ups are over it */
-    double sec[NROWS], rate[NROWS];
+    double sec[NROWS], rate[NROWS], cpu_sec[NROWS];
     const int order[NROWS] = {ROW_SINGLE, 0, 1};
     for (int k = 0; k < NROWS; k++) {
         const int i = order[k];
@@ -187,10 +207,17 @@ int main(int argc, char **argv)
         sec[i] = time_row(&w, &ROWS[i], cnt, reps);
         rate[i] = cnt / sec[i];
     }
+    if (vs_cpu) { /* the same rows on the CPU backend, as the reference */
+        World wc;
+        world_make(&wc, "cpu", threads, n);
+        for (int i = 0; i < NROWS; i++) cpu_sec[i] = time_row(&wc, &ROWS[i], ROWS[i].single ? single : n, reps);
+        world_free(&wc);
+    }
     for (int i = 0; i < NROWS; i++) {
         const int cnt = ROWS[i].single ? single : n;
         cJSON *p = prow ? cJSON_GetObjectItem(prow, ROWS[i].name) : NULL;
         printf("| %-16s | %7d | %9.4f | %11.1f | %7.1fx |", ROWS[i].name, cnt, sec[i], rate[i], rate[i] / rate[ROW_SINGLE]);
+        if (vs_cpu) printf(" %9.4f | %7.3fx |", cpu_sec[i], sec[i] / cpu_sec[i]);
         if (p && cJSON_IsNumber(p))
             printf(" %9.4f | %12.1f | %10.2fx |\n", p->valuedouble, cnt / p->valuedouble, sec[i] / p->valuedouble);
         else

@@ -15,7 +15,8 @@ the two time the same work:
     finiteness check, on the host.
 
 Rows: batched B = 256 and B = 64 over N samples, one at a time (B = 1) over S samples; each the
-median of `reps` runs after one warm-up. Prints one JSON line:
+median of `reps` runs after one warm-up. --device cuda runs it on the GPU (the data and the
+model on the device; the read-backs to the host synchronise). Prints one JSON line:
 {"torch": version, "threads": n, "rows": {name: median_seconds}}."""
 import argparse
 import gzip
@@ -42,6 +43,7 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--assets", required=True)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     import torch
     import torch.nn.functional as F
@@ -51,12 +53,14 @@ def main():
     n = args.samples
     mn = os.path.join(args.assets, "data", "mnist")
     x_all = read_idx(os.path.join(mn, "train-images-idx3-ubyte.gz"), 16)[: n * 784]
-    x_mnist = torch.from_numpy(x_all.astype(np.float32) / 255.0).reshape(n, 1, 28, 28)
-    y_mnist = torch.from_numpy(read_idx(os.path.join(mn, "train-labels-idx1-ubyte.gz"), 8)[:n].astype(np.int64))
+    dev = torch.device(args.device)
+    x_mnist = torch.from_numpy(x_all.astype(np.float32) / 255.0).reshape(n, 1, 28, 28).to(dev)
+    y_mnist = torch.from_numpy(read_idx(os.path.join(mn, "train-labels-idx1-ubyte.gz"), 8)[:n].astype(np.int64)).to(dev)
 
     conv1, conv2, conv3 = torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.Conv2d(6, 16, 5), torch.nn.Conv2d(16, 120, 5)
     fc1, fc2 = torch.nn.Linear(120, 84), torch.nn.Linear(84, 10)
     for mod in (conv1, conv2, conv3, fc1, fc2):
+        mod.to(dev)
         mod.eval()
         for p in mod.parameters():
             p.requires_grad_(False)
@@ -80,13 +84,13 @@ def main():
         for step in range(args.steps):
             loss = F.cross_entropy(forward(x, w), y, reduction="none")
             if step == 0:
-                loss0 = loss.detach().numpy().copy()
+                loss0 = loss.detach().cpu().numpy().copy()
             opt.zero_grad(set_to_none=True)
             loss.sum().backward()
             opt.step()
         with torch.no_grad():
-            loss1 = F.cross_entropy(forward(x, w), y, reduction="none").numpy().copy()
-            delta = (w - w_base).numpy().copy()
+            loss1 = F.cross_entropy(forward(x, w), y, reduction="none").cpu().numpy().copy()
+            delta = (w - w_base).cpu().numpy().copy()
         if not np.isfinite(delta).all():
             raise SystemExit("overfit_peer: the weights became non-finite")
         return delta, loss0, loss1

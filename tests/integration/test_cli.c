@@ -185,7 +185,7 @@ TEST(cuda_without_a_device_is_a_clear_error)
     snprintf(s, sizeof s, "%s/cuda", run_temp_root("cli"));
     char *probe[] = {(char *)run_ocd_bin(), "devices", NULL};
     run_capture(probe, t, sizeof t);
-    if (strstr(t, "cuda  available")) return; /* this machine has a GPU: nothing to check */
+    if (strstr(t, "cuda      available")) return; /* this machine has a GPU: nothing to check */
     int rc = run_preset(s, t, sizeof t, "--device", "cuda", NULL, NULL);
     CHECK(rc == 4 && strstr(t, "--device cuda"), "status %d: %s", rc, t);
 }

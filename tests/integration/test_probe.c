@@ -148,6 +148,42 @@ TEST(overfitting_the_selected_layer_lowers_the_test_loss_and_ancestral_runs_ever
     probe_close(p);
 }
 
+/* OCD's predictions for a batch of test samples (what bench_infer times) are each sample's
+ * trajectory's last step: a draw does not depend on its batch. Tolerance: the batch runs the
+ * U-Net and LeNet5 with B rows where the trajectory has one (BLAS may sum in another order),
+ * and the trajectory predicts with its last x0-hat, which equals Omega_0 up to rounding. */
+TEST(ocd_predictions_in_a_batch_are_each_samples_last_trajectory_step)
+{
+    const char *dir = fixture();
+    Status st;
+    status_clear(&st);
+    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 2, &st);
+    CHECK(p != NULL, "probe_open: %s", st.msg);
+    if (!p) return;
+    enum { FIRST = 2, B = 6 };
+    const int64_t K = probe_pred_floats(p);
+    float *batch = malloc(sizeof(float) * (size_t)(B * K));
+    CHECK(probe_ocd_predict(p, FIRST, B, batch, &st) == 0, "probe_ocd_predict: %s", st.msg);
+    double moved = 0;
+    for (int b = 0; b < B; b++) {
+        ProbeTrajectory tr;
+        if (probe_trajectory(p, FIRST + b, 0, 0, 1, 0, &tr, &st)) {
+            CHECK(0, "trajectory %d: %s", FIRST + b, st.msg);
+            break;
+        }
+        char what[64];
+        snprintf(what, sizeof what, "test sample %d: batch vs trajectory", FIRST + b);
+        CHECK_ARRAYS(batch + b * K, tr.pred + (int64_t)(tr.steps - 1) * K, K, 1e-4, 1e-3, what);
+        for (int64_t k = 0; k < K; k++) moved += fabs((double)batch[b * K + k] - tr.pred_base[k]);
+        probe_trajectory_free(&tr);
+    }
+    CHECK(moved > 1e-6, "OCD's predictions equal the base model's (sum of |difference| %g)", moved);
+    CHECK(probe_ocd_predict(p, probe_test_count(p) - 2, 4, batch, &st) != 0 && st.code == ERR_CONFIG,
+          "a batch past the test split was accepted");
+    free(batch);
+    probe_close(p);
+}
+
 /* NeRF (optional: a NeRF session named by OCD_TINY_NERF; CI has none, it takes minutes to
  * make): the render of the last DDIM step is the OCD render, since that step returns x0-hat
  * (up to float rounding: the hook forms x0-hat from x and eps with its own coefficients, the

@@ -10,6 +10,11 @@
 
 int run_expect_abort(ChildFn fn, void *arg, char *buf, size_t len)
 {
+    return run_expect_signal(fn, arg, SIGABRT, buf, len);
+}
+
+int run_expect_signal(ChildFn fn, void *arg, int sig, char *buf, size_t len)
+{
     int fds[2];
     if (pipe(fds) != 0) return -1;
     fflush(stdout);
@@ -19,8 +24,8 @@ int run_expect_abort(ChildFn fn, void *arg, char *buf, size_t len)
     if (pid == 0) {
         close(fds[0]);
         dup2(fds[1], 2);
-        /* the sanitizer build must not turn the expected abort into a report of its own */
-        signal(SIGABRT, SIG_DFL);
+        /* the sanitizer build must not turn the expected signal into a report of its own */
+        signal(sig, SIG_DFL);
         fn(arg);
         fflush(stderr);
         _exit(0);
@@ -36,7 +41,7 @@ int run_expect_abort(ChildFn fn, void *arg, char *buf, size_t len)
     close(fds[0]);
     int status;
     if (waitpid(pid, &status, 0) < 0) return -1;
-    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) return 1;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == sig) return 1;
     if (WIFEXITED(status)) return 0;
     return -1;
 }

@@ -1,16 +1,22 @@
-/* The CUDA backend against the CPU reference: every op of the op-test table (outputs and
+/* A device's backend against the CPU reference: every op of the op-test table (outputs and
  * every input gradient), the Philox streams bit for bit, and short training runs whose loss
- * curves must agree. Exits 77 (skipped) where no GPU is present.
+ * curves must agree. The device is OCD_PARITY_DEVICE: "cuda" (ctest cuda_parity, label
+ * cuda; exits 77, skipped, where no GPU is present) or "cpu-guard" (ctest guard_parity).
  *
- * Tolerances: |cuda - cpu| <= atol + rtol |cpu|. Both compute in float32 with different
- * summation orders (cuBLAS/cuDNN tile K differently, GPU reductions are trees): for the
- * table's sums of <= ~400 O(1) terms that is ~ sqrt(400) * 6e-8 ~ 1e-6 relative, and the
+ * Tolerances for CUDA: |cuda - cpu| <= atol + rtol |cpu|. Both compute in float32 with
+ * different summation orders (cuBLAS/cuDNN tile K differently, GPU reductions are trees): for
+ * the table's sums of <= ~400 O(1) terms that is ~ sqrt(400) * 6e-8 ~ 1e-6 relative, and the
  * GPU's expf/erff/tanhf differ from glibc by <= 2 ulp: atol 1e-5, rtol 1e-4 by default.
  * cuDNN may pick Winograd or FFT convolutions (deterministic, float32, but with transform
- * error ~1e-5 relative): convolutions get atol 1e-4, rtol 1e-3. */
+ * error ~1e-5 relative): convolutions get atol 1e-4, rtol 1e-3.
+ *
+ * cpu-guard runs the CPU's own kernels behind its wall, so everything must be bit for bit:
+ * what it tests is that each of its table entries hands every argument through unchanged
+ * and that nothing here reads device memory outside the table. */
 #include "gradcheck.h"
 #include "harness.h"
 #include "op_cases.h"
+#include "parity.h"
 
 #include "autograd.h"
 #include "models/unet.h"
@@ -24,94 +30,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-static Ctx *cuda_ctx(uint64_t seed)
+static const char *device(void)
 {
-    const Backend *be = backend_cuda();
-    if (!be) harness_skip("CUDA was not compiled in");
+    const char *d = getenv("OCD_PARITY_DEVICE");
+    return d && d[0] ? d : "cuda";
+}
+
+static int exact(void) { return strcmp(device(), "cpu-guard") == 0; }
+
+/* the tolerance for CUDA, or 0 (bit for bit) on cpu-guard */
+static double tol(double cuda) { return exact() ? 0.0 : cuda; }
+
+static Ctx *dev_ctx(uint64_t seed)
+{
+    const Backend *be = backend_find(device());
+    if (!be) harness_skip("the device of OCD_PARITY_DEVICE was not compiled in");
     BackendCtx *probe = be->create(1);
-    if (!probe) harness_skip("no CUDA device");
+    if (!probe) harness_skip("no usable device of that kind here");
     be->destroy(probe);
     return ctx_create(be, 1, seed);
 }
 
-typedef struct {
-    float *out;
-    float *grad[OPC_MAX_IN];
-    int64_t out_n;
-} CaseResult;
-
-static CaseResult run_case_on(Ctx *c, const OpCase *oc, float **host, const float *proj)
+TEST(every_op_matches_the_cpu_outputs_and_gradients)
 {
-    CaseResult r = {0};
-    Tensor *in[OPC_MAX_IN];
-    for (int i = 0; i < oc->nin; i++) {
-        in[i] = tensor_from_host(c, oc->ndim[i], oc->shape[i], host[i]);
-        in[i]->requires_grad = (uint8_t)oc->grad[i];
-    }
-    c->rng_offset = 4242;
-    Tensor *out = op_case_apply(c, oc->op, in, oc->nin, oc->ip, oc->fp);
-    r.out_n = out->numel;
-    r.out = malloc(sizeof(float) * (size_t)out->numel);
-    tensor_download(c, out, r.out);
-    if (proj && out->requires_grad) { /* proj == NULL: forward only */
-        ag_backward_seeded(c, out, tensor_from_host(c, out->ndim, out->shape, proj));
-        for (int i = 0; i < oc->nin; i++) {
-            if (!oc->grad[i]) continue;
-            int64_t n = op_case_numel(oc, i);
-            r.grad[i] = calloc((size_t)n, sizeof(float));
-            if (in[i]->grad) c->be->download(c->bc, r.grad[i], in[i]->grad, sizeof(float) * (size_t)n);
-        }
-    }
-    ctx_step_end(c);
-    return r;
-}
-
-static void free_result(CaseResult *r)
-{
-    free(r->out);
-    for (int i = 0; i < OPC_MAX_IN; i++) free(r->grad[i]);
-}
-
-TEST(every_op_on_cuda_matches_the_cpu_outputs_and_gradients)
-{
-    Ctx *gpu = cuda_ctx(5), *cpu = ctx_create(backend_cpu(), 2, 5);
-    int compared = 0;
-    for (int k = 0; k < OP_CASES_COUNT; k++) {
-        const OpCase *oc = &OP_CASES[k];
-        float *host[OPC_MAX_IN];
-        for (int i = 0; i < oc->nin; i++) host[i] = malloc(sizeof(float) * (size_t)op_case_numel(oc, i));
-        op_case_draw(oc, 900 + (uint64_t)k, host);
-        /* run once on the CPU to learn the output size, then make the projection */
-        CaseResult a = run_case_on(cpu, oc, host, NULL);
-        float *proj = malloc(sizeof(float) * (size_t)a.out_n);
-        for (int64_t j = 0; j < a.out_n; j++) proj[j] = philox_uniform_at(31, 0, j, -1.0f, 1.0f);
-        free_result(&a);
-        a = run_case_on(cpu, oc, host, proj);
-        CaseResult b = run_case_on(gpu, oc, host, proj);
-        const int conv = strcmp(oc->op, "conv2d") == 0;
-        const double atol = conv ? 1e-4 : 1e-5, rtol = conv ? 1e-3 : 1e-4;
-        char what[96];
-        snprintf(what, sizeof what, "%s output", oc->name);
-        CHECK_ARRAYS(b.out, a.out, a.out_n, atol, rtol, what);
-        for (int i = 0; i < oc->nin; i++) {
-            if (!a.grad[i]) continue;
-            snprintf(what, sizeof what, "%s d/d input %d", oc->name, i);
-            CHECK_ARRAYS(b.grad[i], a.grad[i], op_case_numel(oc, i), atol, rtol, what);
-        }
-        compared++;
-        free_result(&a);
-        free_result(&b);
-        free(proj);
-        for (int i = 0; i < oc->nin; i++) free(host[i]);
-    }
+    Ctx *gpu = dev_ctx(5), *cpu = ctx_create(backend_cpu(), 2, 5);
+    const ParityTol t = {.atol = tol(1e-5), .rtol = tol(1e-4), .conv_atol = tol(1e-4), .conv_rtol = tol(1e-3)};
+    const int compared = parity_op_cases(gpu, cpu, &t);
     CHECK(compared == OP_CASES_COUNT, "compared %d of %d cases", compared, OP_CASES_COUNT);
     ctx_destroy(gpu);
     ctx_destroy(cpu);
 }
 
-TEST(philox_streams_are_bit_identical_on_cpu_and_cuda)
+TEST(philox_streams_are_bit_identical_to_the_cpu)
 {
-    Ctx *gpu = cuda_ctx(1), *cpu = ctx_create(backend_cpu(), 2, 1);
+    Ctx *gpu = dev_ctx(1), *cpu = ctx_create(backend_cpu(), 2, 1);
     enum { N = 1000003 };
     float *a = malloc(sizeof(float) * N), *b = malloc(sizeof(float) * N), *d = NULL;
     d = gpu->be->alloc(gpu->bc, sizeof(float) * N);
@@ -179,15 +131,15 @@ static void train_cnn(Ctx *c, float *curve, int steps)
     params_destroy(ps);
 }
 
-TEST(cnn_training_curves_agree_on_cpu_and_cuda)
+TEST(cnn_training_curves_agree_with_the_cpu)
 {
     enum { STEPS = 50 };
     float a[STEPS], b[STEPS];
-    Ctx *gpu = cuda_ctx(3), *cpu = ctx_create(backend_cpu(), 2, 3);
+    Ctx *gpu = dev_ctx(3), *cpu = ctx_create(backend_cpu(), 2, 3);
     train_cnn(cpu, a, STEPS);
     train_cnn(gpu, b, STEPS);
-    CHECK_ARRAYS(b, a, 10, 1e-5, 1e-4, "CNN loss curve, first 10 steps");
-    CHECK_ARRAYS(b, a, STEPS, 1e-4, 1e-2, "CNN loss curve, 50 steps");
+    CHECK_ARRAYS(b, a, 10, tol(1e-5), tol(1e-4), "CNN loss curve, first 10 steps");
+    CHECK_ARRAYS(b, a, STEPS, tol(1e-4), tol(1e-2), "CNN loss curve, 50 steps");
     CHECK(a[STEPS - 1] < 0.9f * a[0], "the CNN did not learn (%.3f -> %.3f)", (double)a[0], (double)a[STEPS - 1]);
     ctx_destroy(gpu);
     ctx_destroy(cpu);
@@ -240,15 +192,15 @@ static void train_unet(Ctx *c, float *curve, int steps)
     unet_destroy(u);
 }
 
-TEST(unet_diffusion_training_curves_agree_on_cpu_and_cuda)
+TEST(unet_diffusion_training_curves_agree_with_the_cpu)
 {
     enum { STEPS = 100 };
     float a[STEPS], b[STEPS];
-    Ctx *gpu = cuda_ctx(21), *cpu = ctx_create(backend_cpu(), 2, 21);
+    Ctx *gpu = dev_ctx(21), *cpu = ctx_create(backend_cpu(), 2, 21);
     train_unet(cpu, a, STEPS);
     train_unet(gpu, b, STEPS);
-    CHECK_ARRAYS(b, a, 10, 1e-5, 1e-4, "U-Net loss curve, first 10 steps");
-    CHECK_ARRAYS(b, a, STEPS, 1e-4, 2e-2, "U-Net loss curve, 100 steps");
+    CHECK_ARRAYS(b, a, 10, tol(1e-5), tol(1e-4), "U-Net loss curve, first 10 steps");
+    CHECK_ARRAYS(b, a, STEPS, tol(1e-4), tol(2e-2), "U-Net loss curve, 100 steps");
     double first = 0, last = 0;
     for (int i = 0; i < 10; i++) {
         first += a[i];

@@ -1,0 +1,127 @@
+/* OCD inference benchmark: seconds per test sample of the OCD method as the eval stage runs
+ * it (conditioning from the base model, rho from the scale model, the session's sampler (10
+ * DDIM steps in the bundled presets) in batches of B test inputs, then the prediction with
+ * W + rho * Omega_0), on a finished session, per device, all in one invocation. The first
+ * device is the reference of the ratio column (the CPU backend unless told otherwise).
+ *
+ *   bench_infer --session DIR [--device NAME]... [--batch B] [--samples N] [--reps R]
+ *               [--threads N]
+ *
+ * Defaults: devices cpu and, where a GPU is usable, cuda; B = 256; N = min(1024, the test
+ * split); the median of 5 runs after one warm-up run; the session's run.threads. The
+ * ratio is seconds on the device over seconds on the first device (< 1: faster). */
+#include "../../src/cli/blas_env.h"
+#include "backend.h"
+#include "probe.h"
+
+#include "bench_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    double ocd; /* seconds per sample, median */
+    int ok;
+} Row;
+
+static int usable(const char *name)
+{
+    const Backend *be = backend_find(name);
+    BackendCtx *bc = be ? be->create(1) : NULL;
+    if (bc) be->destroy(bc);
+    return bc != NULL;
+}
+
+static Row time_device(const char *session, const char *device, int threads, int B, int N, int reps)
+{
+    Row r = {0};
+    Status st;
+    status_clear(&st);
+    Probe *p = probe_open_on(session, OCD_SOURCE_DIR "/assets", threads, device, &st);
+    if (!p) {
+        fprintf(stderr, "bench_infer: %s: %s\n", device, st.msg);
+        return r;
+    }
+    const int64_t pf = probe_pred_floats(p);
+    float *pred = malloc(sizeof(float) * (size_t)(B * pf));
+    double *t = malloc(sizeof(double) * (size_t)(reps + 1));
+    int rc = 0;
+    for (int e = 0; e <= reps && rc == 0; e++) { /* run 0 warms up */
+        const double t0 = clock_now();
+        for (int i0 = 0; i0 < N && rc == 0; i0 += B)
+            rc = probe_ocd_predict(p, i0, N - i0 < B ? N - i0 : B, pred, &st);
+        t[e] = (clock_now() - t0) / N;
+    }
+    if (rc)
+        fprintf(stderr, "bench_infer: %s: %s\n", device, st.msg);
+    else
+        r = (Row){.ocd = bench_median(t + 1, reps), .ok = 1};
+    free(t);
+    free(pred);
+    probe_close(p);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    blas_env_select(argv);
+    const char *session = NULL, *devices[8];
+    int nd = 0, B = 256, N = 1024, reps = 5, threads = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--session") && i + 1 < argc)
+            session = argv[++i];
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc && nd < 8)
+            devices[nd++] = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            B = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--samples") && i + 1 < argc)
+            N = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_infer --session DIR [--device NAME]... [--batch B] [--samples N] [--reps R] "
+                            "[--threads N]\n");
+            return 2;
+        }
+    }
+    if (!session) {
+        fprintf(stderr, "bench_infer: --session DIR is required (a finished session, e.g. sessions/mnist-lenet5)\n");
+        return 2;
+    }
+    if (!nd) {
+        devices[nd++] = "cpu";
+        if (usable("cuda")) devices[nd++] = "cuda";
+    }
+    if (B < 1) B = 1;
+    if (reps < 1) reps = 1;
+    Status st;
+    status_clear(&st);
+    Probe *p = probe_open_on(session, OCD_SOURCE_DIR "/assets", 1, "cpu", &st);
+    if (!p) {
+        fprintf(stderr, "bench_infer: %s\n", st.msg);
+        return 2;
+    }
+    const int ntest = probe_test_count(p), steps = probe_sample_steps(p);
+    probe_close(p);
+    if (N > ntest || N < 1) N = ntest;
+    printf("OCD inference: session %s, %d test samples in batches of %d, %d sampler steps; median of %d runs after a "
+           "warm-up\n\n",
+           session, N, B, steps, reps);
+    printf("| %-9s | %14s | %12s | %13s |\n", "device", "OCD ms/sample", "samples/s", "time / first");
+    printf("|-----------|----------------|--------------|---------------|\n");
+    double ref = 0;
+    for (int i = 0; i < nd; i++) {
+        const Row r = time_device(session, devices[i], threads, B, N, reps);
+        if (!r.ok) {
+            printf("| %-9s | %14s | %12s | %13s |\n", devices[i], "-", "-", "not run");
+            continue;
+        }
+        if (i == 0) ref = r.ocd;
+        printf("| %-9s | %14.4f | %12.1f | %12.3fx |\n", devices[i], 1e3 * r.ocd, 1.0 / r.ocd, ref > 0 ? r.ocd / ref : 0.0);
+        fflush(stdout);
+    }
+    return 0;
+}
