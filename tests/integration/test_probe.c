@@ -10,7 +10,9 @@
  *   - overfitting the selected layer on each test sample lowers its loss (the upper bound);
  *   - the ancestral sampler runs every training timestep. */
 #include "harness.h"
+#include "run_util.h"
 
+#include "backend.h"
 #include "h5io.h"
 #include "probe.h"
 #include "sessview.h"
@@ -182,6 +184,54 @@ TEST(ocd_predictions_in_a_batch_are_each_samples_last_trajectory_step)
           "a batch past the test split was accepted");
     free(batch);
     probe_close(p);
+}
+
+/* A session made on a GPU (run.device = cuda) is looked at on a machine without one: the
+ * probe (and so the workbench and `ocd report`) falls back to the CPU, where it gives the
+ * CPU session's numbers exactly. Naming the device instead is honoured: cuda without a GPU
+ * is ERR_DEVICE, an unknown name ERR_CONFIG. */
+TEST(a_gpu_session_is_probed_on_the_cpu_where_no_gpu_is_usable)
+{
+    const char *dir = fixture();
+    const Backend *cuda = backend_cuda();
+    BackendCtx *bc = cuda ? cuda->create(1) : NULL;
+    if (bc) {
+        cuda->destroy(bc);
+        harness_skip("this machine has a GPU: the fallback is not taken here");
+    }
+    char copy[512], cmd[1200], h5[600];
+    snprintf(copy, sizeof copy, "%s/gpu-session", run_temp_root("probe"));
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", dir, copy);
+    CHECK(system(cmd) == 0, "%s failed", cmd);
+    snprintf(h5, sizeof h5, "%s/session.h5", copy);
+    Status st;
+    status_clear(&st);
+    H5File *f = h5w_begin(h5, h5, &st);
+    CHECK(f && h5w_attr_str(f, "config", "run.device", "cuda", &st) == 0 && h5w_commit(f, &st) == 0,
+          "marking the copy as a GPU session: %s", st.msg);
+    Probe *pg = probe_open(copy, OCD_SOURCE_DIR "/assets", 1, &st);
+    CHECK(pg != NULL, "a cuda session could not be probed without a GPU: %s", st.msg);
+    Probe *pc = probe_open(dir, OCD_SOURCE_DIR "/assets", 1, &st);
+    CHECK(pc != NULL, "probe_open: %s", st.msg);
+    if (pg && pc) {
+        ProbeTrajectory a, b;
+        CHECK(probe_trajectory(pc, 1, 0, 0, 0, 0, &a, &st) == 0 && probe_trajectory(pg, 1, 0, 0, 0, 0, &b, &st) == 0,
+              "trajectories: %s", st.msg);
+        CHECK(a.steps == b.steps && a.loss[a.steps - 1] == b.loss[b.steps - 1] && a.norm[0] == b.norm[0],
+              "the fallback is not the CPU: final loss %.9g vs %.9g", b.loss[b.steps - 1], a.loss[a.steps - 1]);
+        probe_trajectory_free(&a);
+        probe_trajectory_free(&b);
+    }
+    probe_close(pg);
+    probe_close(pc);
+    status_clear(&st);
+    CHECK(probe_open_on(copy, OCD_SOURCE_DIR "/assets", 1, "cuda", &st) == NULL && st.code == ERR_DEVICE &&
+              strstr(st.msg, "cuda"),
+          "--device cuda without a GPU: code %d, '%s'", st.code, st.msg);
+    status_clear(&st);
+    CHECK(probe_open_on(copy, OCD_SOURCE_DIR "/assets", 1, "tpu", &st) == NULL && st.code == ERR_CONFIG &&
+              strstr(st.msg, "tpu"),
+          "an unknown device: code %d, '%s'", st.code, st.msg);
 }
 
 /* NeRF (optional: a NeRF session named by OCD_TINY_NERF; CI has none, it takes minutes to
