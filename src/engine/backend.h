@@ -178,6 +178,10 @@ const Backend *backend_cpu(void);
  * that every pointer it is given is device memory: finds, without a GPU, the host-side
  * mistakes that would fail on one (cpu/guard_backend.c). */
 const Backend *backend_cpu_guard(void);
+/* cpu-guard only (bc must be a cpu-guard context): the device allocations it has made, for
+ * the tests' check that loops allocate nothing after their first pass (on the GPU, each
+ * would be a cudaMalloc and a synchronising cudaFree) */
+int64_t backend_guard_allocs(BackendCtx *bc);
 /* NULL when CUDA was not compiled in. */
 const Backend *backend_cuda(void);
 /* Aborts naming the first NULL entry: every backend implements everything. */

@@ -14,6 +14,7 @@
 #include "ocd/sampler.h"
 #include "ocd/scale.h"
 #include "ocd/schedule.h"
+#include "ocd/tent.h"
 #include "ocd/util.h"
 #include "ocd/wnet.h"
 #include "ops/ops.h"
@@ -172,10 +173,10 @@ typedef struct {
     Task t;
 } World;
 
-static void world_make(World *w, int n)
+static void world_make_on(World *w, int n, const Backend *be)
 {
     memset(w, 0, sizeof *w);
-    w->c = ctx_create(backend_cpu(), 2, 5);
+    w->c = ctx_create(be, 2, 5);
     w->m = lenet5_create(w->c);
     config_init(&w->cfg);
     status_clear(&w->st);
@@ -195,6 +196,8 @@ static void world_make(World *w, int n)
     w->env = (StageEnv){.c = w->c, .cfg = &w->cfg, .ds = &w->ds, .model = w->m, .st = &w->st};
     task_init(&w->t, &w->env);
 }
+
+static void world_make(World *w, int n) { world_make_on(w, n, backend_cpu()); }
 
 static void world_free(World *w)
 {
@@ -393,6 +396,59 @@ TEST(a_draw_does_not_depend_on_its_batch)
     wnet_destroy(&w);
     ctx_destroy(c);
     config_free(&cfg);
+}
+
+/* The per-sample loops (overfit batches, Tent, predictions with shifted weights, sampling)
+ * allocate device memory on their first pass only: on the GPU each allocation would be a
+ * cudaMalloc and a synchronising cudaFree per batch. Counted by cpu-guard, which sees every
+ * allocation the backend gets. */
+TEST(per_sample_loops_allocate_nothing_after_their_first_pass)
+{
+    World w;
+    world_make_on(&w, 12, backend_cpu_guard());
+    const int L = model_layer_index(w.m, "fc1");
+    const int64_t per = 84 * 120;
+    OverfitCfg oc = {.layer = L, .steps = 2, .lr = 5e-3f, .adam = 1};
+    int64_t idx[12];
+    for (int i = 0; i < 12; i++) idx[i] = i;
+    float *delta = malloc(sizeof(float) * 4 * per), *pred = malloc(sizeof(float) * 4 * 10), scale[4] = {1, 1, 1, 1};
+    int64_t after_first = -1;
+    for (int b0 = 0; b0 < 12; b0 += 4) {
+        CHECK(overfit_batch(&w.t, &oc, SPLIT_TRAIN, idx + b0, 4, 0, delta, NULL, NULL) == 0, "%s", w.st.msg);
+        task_predict(&w.t, L, SPLIT_TEST, idx + b0, 4, delta, scale, pred);
+        tent_predict(&w.t, L, SPLIT_TEST, idx + b0, 4, 2, 1e-3f, pred);
+        if (b0 == 0) after_first = backend_guard_allocs(w.c->bc);
+    }
+    CHECK(backend_guard_allocs(w.c->bc) == after_first,
+          "overfit/predict/Tent allocated %lld more device buffers after the first batch",
+          (long long)(backend_guard_allocs(w.c->bc) - after_first));
+    free(delta);
+    free(pred);
+
+    Config cfg;
+    config_init(&cfg);
+    Status st;
+    status_clear(&st);
+    config_set(&cfg, "diffusion.ch=4", &st);
+    config_set(&cfg, "diffusion.ch_mult=1,2", &st);
+    WNet wn;
+    CondDims d = {6, 4, 3};
+    CHECK(wnet_config(&cfg, 4, 6, d, &wn, &st) == 0, "%s", st.msg);
+    wnet_create(w.c, &wn);
+    static Schedule s;
+    schedule_make(&s, SCHED_PAPER, 10, 1e-4, 1e-2, 5);
+    float cin[3 * 6] = {0}, cact[3 * 4] = {0}, cout[3 * 3] = {0}, om[3 * 24];
+    const uint64_t ids[3] = {1, 2, 3};
+    SamplerOpts o = {.key = 7, .ids = ids};
+    for (int k = 0; k < 3; k++) {
+        sampler_run(w.c, &wn, &s, cin, cact, cout, 3, &o, om);
+        if (k == 0) after_first = backend_guard_allocs(w.c->bc);
+    }
+    CHECK(backend_guard_allocs(w.c->bc) == after_first, "sampling allocated %lld more device buffers after its first batch",
+          (long long)(backend_guard_allocs(w.c->bc) - after_first));
+    wnet_destroy(&wn);
+    config_free(&cfg);
+    world_free(&w);
 }
 
 TEST(scale_losses_have_the_right_derivatives)

@@ -44,6 +44,7 @@ typedef struct GuardCtx {
     size_t page;
     GuardAlloc *allocs;
     int nallocs, cap;
+    int64_t total_allocs; /* ever: backend_guard_allocs */
 } GuardCtx;
 
 #define G(b) ((GuardCtx *)(void *)(b))
@@ -123,6 +124,7 @@ static void *g_alloc(BackendCtx *b, size_t bytes)
     char *p = g->base + start;
     g->used = start + len;
     g->allocs[g->nallocs++] = (GuardAlloc){p, len};
+    g->total_allocs++;
     return p;
 }
 
@@ -646,3 +648,5 @@ static const Backend GUARD_BACKEND = {
 };
 
 const Backend *backend_cpu_guard(void) { return &GUARD_BACKEND; }
+
+int64_t backend_guard_allocs(BackendCtx *bc) { return G(bc)->total_allocs; }

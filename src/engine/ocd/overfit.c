@@ -10,32 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* B copies of the layer's weight in one device buffer, plus Adam state */
+/* B copies of the layer's weight in one device buffer, plus Adam state: the task's buffers */
 typedef struct {
     float *w, *m, *v;
     int64_t n; /* B * out * in */
 } Copies;
 
-static void copies_make(Ctx *c, const ModelLayer *l, int B, Copies *k, int adam)
+static void copies_make(Task *t, const ModelLayer *l, int B, Copies *k, int adam)
 {
+    Ctx *c = t->env->c;
     const int64_t per = (int64_t)l->out * l->in;
     k->n = per * B;
-    k->w = c->be->alloc(c->bc, sizeof(float) * (size_t)k->n);
+    k->w = task_buffer(t, TASK_BUF_COPIES, k->n);
     for (int b = 0; b < B; b++) c->be->copy(c->bc, k->w + b * per, l->weight->data, sizeof(float) * (size_t)per);
     k->m = k->v = NULL;
     if (adam) {
-        k->m = c->be->alloc(c->bc, sizeof(float) * (size_t)k->n);
-        k->v = c->be->alloc(c->bc, sizeof(float) * (size_t)k->n);
+        k->m = task_buffer(t, TASK_BUF_ADAM_M, k->n);
+        k->v = task_buffer(t, TASK_BUF_ADAM_V, k->n);
         c->be->zero(c->bc, k->m, sizeof(float) * (size_t)k->n);
         c->be->zero(c->bc, k->v, sizeof(float) * (size_t)k->n);
     }
-}
-
-static void copies_free(Ctx *c, Copies *k)
-{
-    c->be->release(c->bc, k->w);
-    if (k->m) c->be->release(c->bc, k->m);
-    if (k->v) c->be->release(c->bc, k->v);
 }
 
 /* the model's parameters are frozen while one layer's copies train, so the tape computes
@@ -68,7 +62,7 @@ int overfit_batch(Task *t, const OverfitCfg *oc, SplitId s, const int64_t *idx, 
     float *x = malloc(sizeof(float) * (size_t)(B * xf)), *y = malloc(sizeof(float) * (size_t)(B * yf));
     float *lh = malloc(sizeof(float) * (size_t)B);
     Copies k;
-    copies_make(c, l, B, &k, oc->adam);
+    copies_make(t, l, B, &k, oc->adam);
     uint8_t *was = freeze(m->ps);
     const int was_training = c->training;
     ctx_set_training(c, 0); /* the base model's dropout off: the fit is of the deterministic model */
@@ -113,7 +107,6 @@ int overfit_batch(Task *t, const OverfitCfg *oc, SplitId s, const int64_t *idx, 
     free(base);
     ctx_set_training(c, was_training);
     unfreeze(m->ps, was);
-    copies_free(c, &k);
     free(x);
     free(y);
     free(lh);
@@ -130,9 +123,10 @@ int64_t task_pred_floats(const Task *t)
     return 0;
 }
 
-/* W + scale_b * delta_b for b < B, into a device buffer */
-static float *shifted(Ctx *c, const ModelLayer *l, int B, const float *delta, const float *scale)
+/* W + scale_b * delta_b for b < B, into the task's prediction buffer */
+static float *shifted(Task *t, const ModelLayer *l, int B, const float *delta, const float *scale)
 {
+    Ctx *c = t->env->c;
     const int64_t per = (int64_t)l->out * l->in;
     float *h = malloc(sizeof(float) * (size_t)(per * B)), *base = malloc(sizeof(float) * (size_t)per);
     c->be->download(c->bc, base, l->weight->data, sizeof(float) * (size_t)per);
@@ -140,7 +134,7 @@ static float *shifted(Ctx *c, const ModelLayer *l, int B, const float *delta, co
         const float sc = scale ? scale[b] : 1.0f;
         for (int64_t e = 0; e < per; e++) h[b * per + e] = base[e] + sc * delta[b * per + e];
     }
-    float *d = c->be->alloc(c->bc, sizeof(float) * (size_t)(per * B));
+    float *d = task_buffer(t, TASK_BUF_PRED, per * B);
     c->be->upload(c->bc, d, h, sizeof(float) * (size_t)(per * B));
     free(h);
     free(base);
@@ -156,7 +150,7 @@ int task_predict(Task *t, int layer, SplitId s, const int64_t *idx, int B, const
     const int was = c->training;
     ctx_set_training(c, 0);
     ctx_no_grad_begin(c);
-    float *wdev = delta ? shifted(c, l, B, delta, scale) : NULL;
+    float *wdev = delta ? shifted(t, l, B, delta, scale) : NULL;
     if (t->kind != TASK_NERF) {
         const int64_t xf = task_x_floats(t, 1);
         float *x = malloc(sizeof(float) * (size_t)(B * xf)), *y = malloc(sizeof(float) * (size_t)B);
@@ -186,7 +180,6 @@ int task_predict(Task *t, int layer, SplitId s, const int64_t *idx, int B, const
         free(x);
         free(y);
     }
-    if (wdev) c->be->release(c->bc, wdev);
     ctx_no_grad_end(c);
     ctx_set_training(c, was);
     return 0;

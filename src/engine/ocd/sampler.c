@@ -1,6 +1,7 @@
 /* See sampler.h. */
 #include "ocd/sampler.h"
 
+#include "core/check.h"
 #include "ops/ops.h"
 
 #include <stdlib.h>
@@ -15,8 +16,8 @@ int sampler_run(Ctx *c, WNet *w, const Schedule *s, const float *cin, const floa
     const int was = c->training;
     ctx_set_training(c, o->dropout);
     ctx_no_grad_begin(c);
-    float *x = c->be->alloc(c->bc, sizeof(float) * (size_t)(B * n));
-    float *z = c->be->alloc(c->bc, sizeof(float) * (size_t)(B * n));
+    ENG_ASSERT(w->c == c, "sampler_run: the network lives in another context");
+    float *x = wnet_sample_buffer(w, 2 * B * n), *z = x + B * n;
     for (int b = 0; b < B; b++)
         c->be->rng_normal(c->bc, n, o->key, stream_offset(o->ids[b], 0, n), 0.0f, 1.0f, x + b * n);
     float *hx = o->hook ? malloc(sizeof(float) * (size_t)(B * n) * 3) : NULL;
@@ -48,8 +49,6 @@ int sampler_run(Ctx *c, WNet *w, const Schedule *s, const float *cin, const floa
         }
     }
     c->be->download(c->bc, omega0, x, sizeof(float) * (size_t)(B * n));
-    c->be->release(c->bc, x);
-    c->be->release(c->bc, z);
     free(hx);
     free(tt);
     ctx_no_grad_end(c);

@@ -37,7 +37,20 @@ void task_free(Task *t)
 {
     free(t->rays[0]);
     free(t->rays[1]);
+    for (int i = 0; i < TASK_BUF_COUNT; i++)
+        if (t->buf[i]) t->env->c->be->release(t->env->c->bc, t->buf[i]);
     memset(t, 0, sizeof *t);
+}
+
+float *task_buffer(Task *t, int slot, int64_t floats)
+{
+    Ctx *c = t->env->c;
+    if ((size_t)floats > t->buf_floats[slot]) {
+        if (t->buf[slot]) c->be->release(c->bc, t->buf[slot]);
+        t->buf[slot] = c->be->alloc(c->bc, sizeof(float) * (size_t)floats);
+        t->buf_floats[slot] = (size_t)floats;
+    }
+    return t->buf[slot];
 }
 
 int task_count(const Task *t, SplitId s)

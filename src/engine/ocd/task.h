@@ -17,12 +17,20 @@ typedef enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1 } SplitId;
  * authors' VGG-11 encoding is not available offline) */
 enum { NERF_COND_SIDE = 10 };
 
+/* device buffers a task keeps between calls: a batch's weight copies and their Adam moments
+ * (overfit_batch), and the shifted weights of a prediction (task_predict) */
+enum { TASK_BUF_COPIES, TASK_BUF_ADAM_M, TASK_BUF_ADAM_V, TASK_BUF_PRED, TASK_BUF_COUNT };
+
 typedef struct Task {
     StageEnv *env;
     TaskKind kind;
     /* NeRF */
     float *rays[2]; /* per split: (n, P, 6) */
     int64_t P;      /* rays (pixels) per view */
+    /* grown, never shrunk, freed by task_free: allocating them per batch meant a cudaMalloc
+     * and a synchronising cudaFree per batch on the GPU (found with cpu-guard's count) */
+    float *buf[TASK_BUF_COUNT];
+    size_t buf_floats[TASK_BUF_COUNT];
 } Task;
 
 typedef struct {
@@ -30,7 +38,11 @@ typedef struct {
 } CondDims;
 
 int task_init(Task *t, StageEnv *env);
+/* frees the task's device buffers too: call it before the context goes */
 void task_free(Task *t);
+/* device buffer `slot` (TASK_BUF_*) of at least `floats` floats; its contents are not kept
+ * when it grows */
+float *task_buffer(Task *t, int slot, int64_t floats);
 
 int task_count(const Task *t, SplitId s);
 /* rays per sample: P for NeRF (all of a view), 1 otherwise */

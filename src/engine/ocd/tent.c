@@ -14,8 +14,10 @@ int tent_predict(Task *t, int layer, SplitId s, const int64_t *idx, int B, int i
     const ModelLayer *l = &m->layers[layer];
     ENG_ASSERT(t->kind == TASK_CLASSIFICATION && l->bias, "tent: a classification model and a layer with a bias");
     const int64_t n = (int64_t)B * l->out, xf = task_x_floats(t, 1);
-    float *bias = c->be->alloc(c->bc, sizeof(float) * (size_t)n), *mm = c->be->alloc(c->bc, sizeof(float) * (size_t)n);
-    float *vv = c->be->alloc(c->bc, sizeof(float) * (size_t)n);
+    /* the per-sample biases and their Adam moments, in the task's buffers (the overfit copies'
+     * slots: the two never run at once) */
+    float *bias = task_buffer(t, TASK_BUF_COPIES, n), *mm = task_buffer(t, TASK_BUF_ADAM_M, n);
+    float *vv = task_buffer(t, TASK_BUF_ADAM_V, n);
     for (int b = 0; b < B; b++) c->be->copy(c->bc, bias + (int64_t)b * l->out, l->bias->data, sizeof(float) * (size_t)l->out);
     c->be->zero(c->bc, mm, sizeof(float) * (size_t)n);
     c->be->zero(c->bc, vv, sizeof(float) * (size_t)n);
@@ -50,8 +52,5 @@ int tent_predict(Task *t, int layer, SplitId s, const int64_t *idx, int B, int i
     free(was);
     free(x);
     free(y);
-    c->be->release(c->bc, bias);
-    c->be->release(c->bc, mm);
-    c->be->release(c->bc, vv);
     return 0;
 }

@@ -83,12 +83,29 @@ int wnet_config(const Config *cfg, int rows, int cols, CondDims d, WNet *w, Stat
     return 0;
 }
 
-void wnet_create(Ctx *c, WNet *w) { w->unet = unet_create(c, &w->ucfg); }
+void wnet_create(Ctx *c, WNet *w)
+{
+    w->c = c;
+    w->unet = unet_create(c, &w->ucfg);
+}
 
 void wnet_destroy(WNet *w)
 {
     unet_destroy(w->unet);
     w->unet = NULL;
+    if (w->sample_buf) w->c->be->release(w->c->bc, w->sample_buf);
+    w->sample_buf = NULL;
+    w->sample_floats = 0;
+}
+
+float *wnet_sample_buffer(WNet *w, int64_t floats)
+{
+    if (floats > w->sample_floats) {
+        if (w->sample_buf) w->c->be->release(w->c->bc, w->sample_buf);
+        w->sample_buf = w->c->be->alloc(w->c->bc, sizeof(float) * (size_t)floats);
+        w->sample_floats = floats;
+    }
+    return w->sample_buf;
 }
 
 Tensor *wnet_embed(Ctx *c, WNet *w, const float *cin, const float *cact, const float *cout, int B)

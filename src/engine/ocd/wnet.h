@@ -24,12 +24,19 @@ typedef struct {
     CondDims d;
     UNetConfig ucfg;
     UNet *unet;
+    Ctx *c;             /* the context the network lives in (wnet_create) */
+    float *sample_buf;  /* the sampler's state and noise, kept between calls (wnet_sample_buffer) */
+    int64_t sample_floats;
 } WNet;
 
 /* the network's shape from the configuration; ERR_CONFIG for a bad list or size */
 int wnet_config(const Config *cfg, int rows, int cols, CondDims d, WNet *w, Status *st);
 void wnet_create(Ctx *c, WNet *w);
 void wnet_destroy(WNet *w);
+/* a device buffer of at least `floats` floats for the sampler, grown, never shrunk, freed
+ * by wnet_destroy: a batch's sampling allocates nothing after the first (on the GPU, no
+ * cudaMalloc and no synchronising cudaFree per batch) */
+float *wnet_sample_buffer(WNet *w, int64_t floats);
 
 /* the conditioning embedding (B, 4ch) of host arrays (B x din, B x dact, B x dout) */
 Tensor *wnet_embed(Ctx *c, WNet *w, const float *cin, const float *cact, const float *cout, int B);
