@@ -41,6 +41,14 @@ void optim_destroy(Optimizer *o)
     free(o);
 }
 
+void optim_reset(Optimizer *o)
+{
+    const size_t bytes = (size_t)(o->ps->total ? o->ps->total : 1) * sizeof(float);
+    o->ps->c->be->zero(o->ps->c->bc, o->m, bytes);
+    if (o->v) o->ps->c->be->zero(o->ps->c->bc, o->v, bytes);
+    o->t = 0;
+}
+
 static void step_range(Optimizer *o, int64_t off, int64_t n)
 {
     const OptConfig *k = &o->cfg;

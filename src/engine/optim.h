@@ -32,6 +32,9 @@ OptConfig optim_defaults(OptKind kind, float lr); /* PyTorch's defaults */
 Optimizer *optim_create(ParamSet *ps, OptConfig cfg);
 void optim_destroy(Optimizer *o);
 void optim_step(Optimizer *o);
+/* back to the state optim_create left: moments zero, no step taken (an optimiser reused for
+ * many short fits allocates nothing per fit) */
+void optim_reset(Optimizer *o);
 
 /* Global L2 norm of the trainable gradients; when above max_norm they are scaled by
  * max_norm / (norm + 1e-6) (as torch.nn.utils.clip_grad_norm_). Returns the norm before. */

@@ -398,7 +398,8 @@ TEST(a_draw_does_not_depend_on_its_batch)
     config_free(&cfg);
 }
 
-/* The per-sample loops (overfit batches, Tent, predictions with shifted weights, sampling)
+/* The per-sample loops (overfit batches, Tent, predictions with shifted weights, overfitting
+ * every layer on one sample, sampling)
  * allocate device memory on their first pass only: on the GPU each allocation would be a
  * cudaMalloc and a synchronising cudaFree per batch. Counted by cpu-guard, which sees every
  * allocation the backend gets. */
@@ -417,10 +418,11 @@ TEST(per_sample_loops_allocate_nothing_after_their_first_pass)
         CHECK(overfit_batch(&w.t, &oc, SPLIT_TRAIN, idx + b0, 4, 0, delta, NULL, NULL) == 0, "%s", w.st.msg);
         task_predict(&w.t, L, SPLIT_TEST, idx + b0, 4, delta, scale, pred);
         tent_predict(&w.t, L, SPLIT_TEST, idx + b0, 4, 2, 1e-3f, pred);
+        overfit_all_predict(&w.t, &oc, SPLIT_TEST, idx[b0], 0, pred);
         if (b0 == 0) after_first = backend_guard_allocs(w.c->bc);
     }
     CHECK(backend_guard_allocs(w.c->bc) == after_first,
-          "overfit/predict/Tent allocated %lld more device buffers after the first batch",
+          "overfit/predict/Tent/overfit-all allocated %lld more device buffers after the first batch",
           (long long)(backend_guard_allocs(w.c->bc) - after_first));
     free(delta);
     free(pred);

@@ -191,13 +191,22 @@ int overfit_all_predict(Task *t, const OverfitCfg *oc, SplitId s, int64_t idx, u
     Model *m = t->env->model;
     ParamSet *ps = m->ps;
     const int64_t R = t->kind == TASK_NERF ? (oc->rays > 0 && oc->rays < t->P ? oc->rays : t->P) : 1;
-    float *saved = malloc(sizeof(float) * (size_t)ps->total);
-    params_download(ps, saved);
+    /* the weights saved on the device, and one optimiser for all samples, reset for each */
+    const size_t bytes = sizeof(float) * (size_t)ps->total;
+    float *saved = task_buffer(t, TASK_BUF_SAVED, ps->total);
+    c->be->copy(c->bc, saved, ps->data, bytes);
     uint8_t *was = malloc((size_t)ps->count + 1);
     for (int i = 0; i < ps->count; i++) was[i] = ps->params[i]->requires_grad;
     params_set_trainable(ps, 1);
-    Optimizer *o = optim_create(ps, optim_defaults(oc->adam ? OPT_ADAM : OPT_SGD, oc->lr));
-    if (!oc->adam) o->cfg.momentum = 0.0f;
+    OptConfig want = optim_defaults(oc->adam ? OPT_ADAM : OPT_SGD, oc->lr);
+    if (!oc->adam) want.momentum = 0.0f;
+    if (t->opt && memcmp(&t->opt->cfg, &want, sizeof want) != 0) {
+        optim_destroy(t->opt);
+        t->opt = NULL;
+    }
+    if (!t->opt) t->opt = optim_create(ps, want);
+    Optimizer *o = t->opt;
+    optim_reset(o);
     const int xf = (int)task_x_floats(t, R), yf = (int)task_y_floats(t, R);
     float *x = malloc(sizeof(float) * (size_t)xf), *y = malloc(sizeof(float) * (size_t)yf);
     const int was_training = c->training;
@@ -212,11 +221,9 @@ int overfit_all_predict(Task *t, const OverfitCfg *oc, SplitId s, int64_t idx, u
     }
     ctx_set_training(c, was_training);
     int rc = task_predict(t, -1, s, &idx, 1, NULL, NULL, pred);
-    optim_destroy(o);
-    params_upload(ps, saved);
+    c->be->copy(c->bc, ps->data, saved, bytes);
     for (int i = 0; i < ps->count; i++) ps->params[i]->requires_grad = was[i];
     free(was);
-    free(saved);
     free(x);
     free(y);
     return rc;

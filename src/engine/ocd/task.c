@@ -4,6 +4,7 @@
 #include "core/check.h"
 #include "core/philox.h"
 #include "ops/ops.h"
+#include "optim.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ void task_free(Task *t)
     free(t->rays[1]);
     for (int i = 0; i < TASK_BUF_COUNT; i++)
         if (t->buf[i]) t->env->c->be->release(t->env->c->bc, t->buf[i]);
+    optim_destroy(t->opt);
     memset(t, 0, sizeof *t);
 }
 

@@ -18,8 +18,11 @@ typedef enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1 } SplitId;
 enum { NERF_COND_SIDE = 10 };
 
 /* device buffers a task keeps between calls: a batch's weight copies and their Adam moments
- * (overfit_batch), and the shifted weights of a prediction (task_predict) */
-enum { TASK_BUF_COPIES, TASK_BUF_ADAM_M, TASK_BUF_ADAM_V, TASK_BUF_PRED, TASK_BUF_COUNT };
+ * (overfit_batch), the shifted weights of a prediction (task_predict), and the model's
+ * weights saved while overfit_all_predict fits all of them */
+enum { TASK_BUF_COPIES, TASK_BUF_ADAM_M, TASK_BUF_ADAM_V, TASK_BUF_PRED, TASK_BUF_SAVED, TASK_BUF_COUNT };
+
+struct Optimizer;
 
 typedef struct Task {
     StageEnv *env;
@@ -31,6 +34,7 @@ typedef struct Task {
      * and a synchronising cudaFree per batch on the GPU (found with cpu-guard's count) */
     float *buf[TASK_BUF_COUNT];
     size_t buf_floats[TASK_BUF_COUNT];
+    struct Optimizer *opt; /* overfit_all_predict's, reset for each sample */
 } Task;
 
 typedef struct {
