@@ -42,6 +42,13 @@ const Backend *backend_find(const char *name)
     return NULL;
 }
 
+int backend_usable(const Backend *be)
+{
+    BackendCtx *bc = be ? be->create(1) : NULL;
+    if (bc) be->destroy(bc);
+    return bc != NULL;
+}
+
 const char *device_name(DeviceKind d)
 {
     switch (d) {

@@ -173,6 +173,8 @@ typedef struct Backend {
 /* The registry (a named global, DESIGN.md §3): "cpu" and "cpu-guard" always, "cuda" when
  * compiled in. */
 const Backend *backend_find(const char *name);
+/* 1 when `be` is not NULL and its device can start here (a context is made and destroyed) */
+int backend_usable(const Backend *be);
 const Backend *backend_cpu(void);
 /* The CPU backend whose memory the host cannot touch between table calls, and which checks
  * that every pointer it is given is device memory: finds, without a GPU, the host-side

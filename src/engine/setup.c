@@ -22,9 +22,8 @@ const Backend *engine_pick_device_named(const char *want, Bus *bus, Status *st)
         return backend_cpu_guard();
     }
     const Backend *cuda = backend_cuda();
-    BackendCtx *probe = cuda ? cuda->create(1) : NULL;
-    if (probe) cuda->destroy(probe);
-    if (!strcmp(want, "cuda") && !probe) {
+    const int gpu = backend_usable(cuda);
+    if (!strcmp(want, "cuda") && !gpu) {
         status_fail(st, ERR_DEVICE, "--device cuda: %s", cuda ? "no CUDA device is usable on this machine"
                                                                 : "this build has no CUDA backend (the toolkit was not "
                                                                   "found at configure time)");
@@ -34,7 +33,7 @@ const Backend *engine_pick_device_named(const char *want, Bus *bus, Status *st)
         status_fail(st, ERR_CONFIG, "device '%s': expected cpu, cuda, auto or cpu-guard", want);
         return NULL;
     }
-    if (!strcmp(want, "cpu") || !probe) {
+    if (!strcmp(want, "cpu") || !gpu) {
         if (!strcmp(want, "auto")) bus_log(bus, "", "device: cpu (auto: %s)", cuda ? "no CUDA device found" : "built without CUDA");
         return backend_cpu();
     }

@@ -25,26 +25,13 @@ typedef struct {
     int ok;
 } Row;
 
-static int usable(const char *name)
-{
-    const Backend *be = backend_find(name);
-    BackendCtx *bc = be ? be->create(1) : NULL;
-    if (bc) be->destroy(bc);
-    return bc != NULL;
-}
-
-static Row time_device(const char *session, const char *device, int threads, int B, int N, int reps)
+/* median seconds per sample of OCD's predictions for test samples [0, N) in batches of B */
+static Row time_probe(Probe *p, const char *device, int B, int N, int reps)
 {
     Row r = {0};
     Status st;
     status_clear(&st);
-    Probe *p = probe_open_on(session, OCD_SOURCE_DIR "/assets", threads, device, &st);
-    if (!p) {
-        fprintf(stderr, "bench_infer: %s: %s\n", device, st.msg);
-        return r;
-    }
-    const int64_t pf = probe_pred_floats(p);
-    float *pred = malloc(sizeof(float) * (size_t)(B * pf));
+    float *pred = malloc(sizeof(float) * (size_t)(B * probe_pred_floats(p)));
     double *t = malloc(sizeof(double) * (size_t)(reps + 1));
     int rc = 0;
     for (int e = 0; e <= reps && rc == 0; e++) { /* run 0 warms up */
@@ -59,7 +46,6 @@ static Row time_device(const char *session, const char *device, int threads, int
         r = (Row){.ocd = bench_median(t + 1, reps), .ok = 1};
     free(t);
     free(pred);
-    probe_close(p);
     return r;
 }
 
@@ -93,28 +79,31 @@ int main(int argc, char **argv)
     }
     if (!nd) {
         devices[nd++] = "cpu";
-        if (usable("cuda")) devices[nd++] = "cuda";
+        if (backend_usable(backend_cuda())) devices[nd++] = "cuda";
     }
     if (B < 1) B = 1;
     if (reps < 1) reps = 1;
-    Status st;
-    status_clear(&st);
-    Probe *p = probe_open_on(session, OCD_SOURCE_DIR "/assets", 1, "cpu", &st);
-    if (!p) {
-        fprintf(stderr, "bench_infer: %s\n", st.msg);
-        return 2;
-    }
-    const int ntest = probe_test_count(p), steps = probe_sample_steps(p);
-    probe_close(p);
-    if (N > ntest || N < 1) N = ntest;
-    printf("OCD inference: session %s, %d test samples in batches of %d, %d sampler steps; median of %d runs after a "
-           "warm-up\n\n",
-           session, N, B, steps, reps);
-    printf("| %-9s | %14s | %12s | %13s |\n", "device", "OCD ms/sample", "samples/s", "time / first");
-    printf("|-----------|----------------|--------------|---------------|\n");
     double ref = 0;
     for (int i = 0; i < nd; i++) {
-        const Row r = time_device(session, devices[i], threads, B, N, reps);
+        Status st;
+        status_clear(&st);
+        Probe *p = probe_open_on(session, OCD_SOURCE_DIR "/assets", threads, devices[i], &st);
+        if (!p && i == 0) { /* the first device is the reference and tells the session's sizes */
+            fprintf(stderr, "bench_infer: %s: %s\n", devices[i], st.msg);
+            return 2;
+        }
+        if (i == 0) {
+            const int ntest = probe_test_count(p);
+            if (N > ntest || N < 1) N = ntest;
+            printf("OCD inference: session %s, %d test samples in batches of %d, %d sampler steps; median of %d runs "
+                   "after a warm-up\n\n",
+                   session, N, B, probe_sample_steps(p), reps);
+            printf("| %-9s | %14s | %12s | %13s |\n", "device", "OCD ms/sample", "samples/s", "time / first");
+            printf("|-----------|----------------|--------------|---------------|\n");
+        }
+        if (!p) fprintf(stderr, "bench_infer: %s: %s\n", devices[i], st.msg);
+        const Row r = p ? time_probe(p, devices[i], B, N, reps) : (Row){0};
+        probe_close(p);
         if (!r.ok) {
             printf("| %-9s | %14s | %12s | %13s |\n", devices[i], "-", "-", "not run");
             continue;

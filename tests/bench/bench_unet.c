@@ -169,12 +169,10 @@ int main(int argc, char **argv)
     }
     if (nb == 0) batches[nb++] = 1;
     const Backend *be = backend_find(device);
-    BackendCtx *probe = be ? be->create(1) : NULL;
-    if (!probe) {
+    if (!backend_usable(be)) {
         fprintf(stderr, "bench_unet: device '%s' is not available here\n", device);
         return 2;
     }
-    be->destroy(probe);
     UNetConfig cfg = config_named(config);
     printf("U-Net benchmark: %s config (ch %d, %d levels, %d res blocks, %dx%d), device %s, %s, %s, median of %d\n\n",
            config, cfg.ch, cfg.nlevels, cfg.num_res_blocks, cfg.resolution, cfg.resolution, device,

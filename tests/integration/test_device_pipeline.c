@@ -28,14 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *device(void)
-{
-    const char *d = getenv("OCD_PARITY_DEVICE");
-    return d && d[0] ? d : "cpu-guard";
-}
-
-static int exact(void) { return strcmp(device(), "cpu-guard") == 0; }
-
 /* ---- the two runs ---- */
 
 /* entry: "PRESET [KEY=VALUE ...]" */
@@ -73,13 +65,8 @@ static int sessions(int k, const char *entry, char *cpu, char *dev, size_t len)
     snprintf(cpu, len, "%s/%d-cpu", root, k);
     snprintf(dev, len, "%s/%d-dev", root, k);
     if (k < 16 && made[k]) return ok[k];
-    char out[512];
-    char *argv[] = {(char *)run_ocd_bin(), "devices", NULL};
-    run_capture(argv, out, sizeof out);
-    char want[64];
-    snprintf(want, sizeof want, "%-9s available", device());
-    if (!strstr(out, want)) harness_skip("the device of OCD_PARITY_DEVICE is not usable here");
-    const int good = run_on(entry, "cpu", cpu) == 0 && run_on(entry, device(), dev) == 0;
+    const char *device = parity_device(); /* skips here, before the CPU run, without the device */
+    const int good = run_on(entry, "cpu", cpu) == 0 && run_on(entry, device, dev) == 0;
     if (k < 16) made[k] = 1, ok[k] = good;
     return good;
 }
@@ -114,7 +101,7 @@ static void check_preset(int k, const char *preset)
     if (!sessions(k, preset, cpu, dev, sizeof cpu)) return;
     snprintf(a, sizeof a, "%s/session.h5", cpu);
     snprintf(b, sizeof b, "%s/session.h5", dev);
-    const int n = parity_session_datasets(b, a, exact() ? NULL : cuda_rule);
+    const int n = parity_session_datasets(b, a, parity_exact() ? NULL : cuda_rule);
     /* every stage writes several: curves, collections, eval rows */
     CHECK(n >= 20, "%s: only %d datasets compared", preset, n);
 }
@@ -160,9 +147,10 @@ TEST(every_dataset_of_a_run_on_the_device_matches_the_cpu_run) { for_each_run(ch
 static void check_doubles(const char *what, const double *got, const double *ref, int n, double atol, double rtol)
 {
     for (int i = 0; i < n; i++) {
-        const int ok = exact() ? memcmp(&got[i], &ref[i], sizeof got[i]) == 0 : fabs(got[i] - ref[i]) <= atol + rtol * fabs(ref[i]);
+        const int ok = parity_exact() ? memcmp(&got[i], &ref[i], sizeof got[i]) == 0
+                                      : fabs(got[i] - ref[i]) <= atol + rtol * fabs(ref[i]);
         if (!ok) {
-            CHECK(0, "%s[%d] on %s: %.9g, the CPU %.9g", what, i, device(), got[i], ref[i]);
+            CHECK(0, "%s[%d] on %s: %.9g, the CPU %.9g", what, i, parity_device(), got[i], ref[i]);
             return;
         }
     }
@@ -176,8 +164,8 @@ static void check_probes(int k, const char *preset)
     status_clear(&st);
     Probe *pc = probe_open_on(cpu, OCD_SOURCE_DIR "/assets", 2, "cpu", &st);
     CHECK(pc != NULL, "probe_open_on cpu: %s", st.msg);
-    Probe *pd = probe_open_on(cpu, OCD_SOURCE_DIR "/assets", 1, device(), &st);
-    CHECK(pd != NULL, "probe_open_on %s: %s", device(), st.msg);
+    Probe *pd = probe_open_on(cpu, OCD_SOURCE_DIR "/assets", 1, parity_device(), &st);
+    CHECK(pd != NULL, "probe_open_on %s: %s", parity_device(), st.msg);
     if (!pc || !pd) {
         probe_close(pc);
         probe_close(pd);
@@ -195,7 +183,7 @@ static void check_probes(int k, const char *preset)
             break;
         }
         if (probe_trajectory(pd, i, 0, 0, want_pred, 1, &b, &st)) {
-            CHECK(0, "trajectory %d on %s: %s", i, device(), st.msg);
+            CHECK(0, "trajectory %d on %s: %s", i, parity_device(), st.msg);
             probe_trajectory_free(&a);
             break;
         }
@@ -203,10 +191,10 @@ static void check_probes(int k, const char *preset)
         float big = 0;
         for (int64_t e = 0; e < per; e++) big = fmaxf(big, fabsf(a.omega[(a.steps - 1) * per + e]));
         char what[96];
-        snprintf(what, sizeof what, "%s: Omega_t of test sample %d, every step, on %s", preset, i, device());
+        snprintf(what, sizeof what, "%s: Omega_t of test sample %d, every step, on %s", preset, i, parity_device());
         CHECK(b.steps == a.steps && b.rows == a.rows && b.cols == a.cols, "%s: shapes differ", what);
         if (b.steps == a.steps && b.rows == a.rows && b.cols == a.cols) {
-            if (exact())
+            if (parity_exact())
                 CHECK(memcmp(a.omega, b.omega, sizeof(float) * (size_t)n) == 0, "%s: not bit-identical", what);
             else
                 CHECK_ARRAYS(b.omega, a.omega, n, 1e-3 * big, 1e-3, what);
@@ -227,8 +215,8 @@ static void check_probes(int k, const char *preset)
         float *fa = malloc(sizeof(float) * (size_t)np), *fb = malloc(sizeof(float) * (size_t)np);
         CHECK(probe_base_predict(pc, ntest - 1, fa, &st) == 0 && probe_base_predict(pd, ntest - 1, fb, &st) == 0,
               "base predict: %s", st.msg);
-        if (exact())
-            CHECK(memcmp(fa, fb, sizeof(float) * (size_t)np) == 0, "base prediction not bit-identical on %s", device());
+        if (parity_exact())
+            CHECK(memcmp(fa, fb, sizeof(float) * (size_t)np) == 0, "base prediction not bit-identical on %s", parity_device());
         else
             CHECK_ARRAYS(fb, fa, np, 1e-5, 1e-4, "base prediction");
         free(fa);

@@ -28,6 +28,14 @@ static const char *fixture(void)
     return d;
 }
 
+/* the session in dir opened by a probe (the bundled assets); a failure is a failed check */
+static Probe *open_probe(const char *dir, int threads, Status *st)
+{
+    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", threads, st);
+    CHECK(p != NULL, "probe_open %s: %s", dir, st->msg);
+    return p;
+}
+
 TEST(the_session_view_reads_every_stage_of_a_finished_session)
 {
     SessView v;
@@ -65,8 +73,7 @@ TEST(trajectories_reproduce_the_eval_stages_ocd_and_base_losses)
     Status st;
     status_clear(&st);
     CHECK(sessview_load(dir, &v, &st) == 0, "sessview_load: %s", st.msg);
-    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 1, &st);
-    CHECK(p != NULL, "probe_open: %s", st.msg);
+    Probe *p = open_probe(dir, 1, &st);
     if (!p) return;
     const int n = (int)v.test_samples;
     CHECK(n > 0 && n <= probe_test_count(p), "eval test samples %d", n);
@@ -120,8 +127,7 @@ TEST(overfitting_the_selected_layer_lowers_the_test_loss_and_ancestral_runs_ever
     const char *dir = fixture();
     Status st;
     status_clear(&st);
-    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 1, &st);
-    CHECK(p != NULL, "probe_open: %s", st.msg);
+    Probe *p = open_probe(dir, 1, &st);
     if (!p) return;
     const char *names[64];
     const int nl = probe_layers(p, names, 64);
@@ -159,8 +165,7 @@ TEST(ocd_predictions_in_a_batch_are_each_samples_last_trajectory_step)
     const char *dir = fixture();
     Status st;
     status_clear(&st);
-    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 2, &st);
-    CHECK(p != NULL, "probe_open: %s", st.msg);
+    Probe *p = open_probe(dir, 2, &st);
     if (!p) return;
     enum { FIRST = 2, B = 6 };
     const int64_t K = probe_pred_floats(p);
@@ -193,12 +198,7 @@ TEST(ocd_predictions_in_a_batch_are_each_samples_last_trajectory_step)
 TEST(a_gpu_session_is_probed_on_the_cpu_where_no_gpu_is_usable)
 {
     const char *dir = fixture();
-    const Backend *cuda = backend_cuda();
-    BackendCtx *bc = cuda ? cuda->create(1) : NULL;
-    if (bc) {
-        cuda->destroy(bc);
-        harness_skip("this machine has a GPU: the fallback is not taken here");
-    }
+    if (backend_usable(backend_cuda())) harness_skip("this machine has a GPU: the fallback is not taken here");
     char copy[512], cmd[1200], h5[600];
     snprintf(copy, sizeof copy, "%s/gpu-session", run_temp_root("probe"));
     snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", dir, copy);
@@ -211,8 +211,7 @@ TEST(a_gpu_session_is_probed_on_the_cpu_where_no_gpu_is_usable)
           "marking the copy as a GPU session: %s", st.msg);
     Probe *pg = probe_open(copy, OCD_SOURCE_DIR "/assets", 1, &st);
     CHECK(pg != NULL, "a cuda session could not be probed without a GPU: %s", st.msg);
-    Probe *pc = probe_open(dir, OCD_SOURCE_DIR "/assets", 1, &st);
-    CHECK(pc != NULL, "probe_open: %s", st.msg);
+    Probe *pc = open_probe(dir, 1, &st);
     if (pg && pc) {
         ProbeTrajectory a, b;
         CHECK(probe_trajectory(pc, 1, 0, 0, 0, 0, &a, &st) == 0 && probe_trajectory(pg, 1, 0, 0, 0, 0, &b, &st) == 0,
@@ -245,8 +244,7 @@ TEST(nerf_the_last_steps_render_is_the_ocd_render)
     if (!dir || !dir[0]) harness_skip("OCD_TINY_NERF is not set");
     Status st;
     status_clear(&st);
-    Probe *p = probe_open(dir, OCD_SOURCE_DIR "/assets", 2, &st);
-    CHECK(p != NULL, "probe_open: %s", st.msg);
+    Probe *p = open_probe(dir, 2, &st);
     if (!p) return;
     int h = 0, w = 0;
     CHECK(probe_view_size(p, &h, &w) == 0 && h > 0 && w > 0, "no view size");

@@ -12,6 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *parity_device(void)
+{
+    static int checked;
+    const char *d = getenv("OCD_PARITY_DEVICE");
+    if (!d || !d[0]) d = "cpu-guard";
+    if (!checked) {
+        const Backend *be = backend_find(d);
+        if (!be) harness_skip("the device of OCD_PARITY_DEVICE is not compiled in");
+        if (!backend_usable(be)) harness_skip("the device of OCD_PARITY_DEVICE cannot start here");
+        checked = 1;
+    }
+    return d;
+}
+
+int parity_exact(void) { return strcmp(parity_device(), "cpu-guard") == 0; }
+
 typedef struct {
     float *out;
     float *grad[OPC_MAX_IN];

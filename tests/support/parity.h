@@ -7,6 +7,12 @@
 
 #include "core/ctx.h"
 
+/* The device under test: OCD_PARITY_DEVICE, default cpu-guard. The test program is skipped
+ * (exit 77) when that device is not compiled in or cannot start here. */
+const char *parity_device(void);
+/* 1 on cpu-guard, which runs the CPU's own kernels: everything must be bit for bit */
+int parity_exact(void);
+
 /* |dev - cpu| <= atol + rtol |cpu|; convolutions get their own pair (cuDNN's algorithms
  * transform their inputs). All zero: bit for bit. */
 typedef struct {

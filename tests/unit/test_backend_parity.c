@@ -30,26 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *device(void)
-{
-    const char *d = getenv("OCD_PARITY_DEVICE");
-    return d && d[0] ? d : "cuda";
-}
-
-static int exact(void) { return strcmp(device(), "cpu-guard") == 0; }
-
 /* the tolerance for CUDA, or 0 (bit for bit) on cpu-guard */
-static double tol(double cuda) { return exact() ? 0.0 : cuda; }
+static double tol(double cuda) { return parity_exact() ? 0.0 : cuda; }
 
-static Ctx *dev_ctx(uint64_t seed)
-{
-    const Backend *be = backend_find(device());
-    if (!be) harness_skip("the device of OCD_PARITY_DEVICE was not compiled in");
-    BackendCtx *probe = be->create(1);
-    if (!probe) harness_skip("no usable device of that kind here");
-    be->destroy(probe);
-    return ctx_create(be, 1, seed);
-}
+static Ctx *dev_ctx(uint64_t seed) { return ctx_create(backend_find(parity_device()), 1, seed); }
 
 TEST(every_op_matches_the_cpu_outputs_and_gradients)
 {

@@ -362,7 +362,8 @@ TEST(nearest_neighbour_lookup)
     free(r);
 }
 
-TEST(a_draw_does_not_depend_on_its_batch)
+/* a tiny weight-diffusion network (4 x 6 matrices, conditioning widths 6, 4, 3) in c */
+static void small_wnet(Ctx *c, WNet *w)
 {
     Config cfg;
     config_init(&cfg);
@@ -371,11 +372,17 @@ TEST(a_draw_does_not_depend_on_its_batch)
     config_set(&cfg, "diffusion.ch=4", &st);
     config_set(&cfg, "diffusion.ch_mult=1,2", &st);
     config_set(&cfg, "diffusion.cond_maps=true", &st);
+    CondDims d = {6, 4, 3};
+    CHECK(wnet_config(&cfg, 4, 6, d, w, &st) == 0, "%s", st.msg);
+    wnet_create(c, w);
+    config_free(&cfg);
+}
+
+TEST(a_draw_does_not_depend_on_its_batch)
+{
     Ctx *c = ctx_create(backend_cpu(), 2, 3);
     WNet w;
-    CondDims d = {6, 4, 3};
-    CHECK(wnet_config(&cfg, 4, 6, d, &w, &st) == 0, "%s", st.msg);
-    wnet_create(c, &w);
+    small_wnet(c, &w);
     static Schedule s;
     schedule_make(&s, SCHED_PAPER, 10, 1e-4, 1e-2, 10); /* ancestral: noise at every step too */
     float cin[3 * 6], cact[3 * 4], cout[3 * 3], all[3 * 24], one[24];
@@ -395,7 +402,6 @@ TEST(a_draw_does_not_depend_on_its_batch)
     CHECK(diff > 1e-3, "another key gave the same draw");
     wnet_destroy(&w);
     ctx_destroy(c);
-    config_free(&cfg);
 }
 
 /* The per-sample loops (overfit batches, Tent, predictions with shifted weights, overfitting
@@ -427,16 +433,8 @@ TEST(per_sample_loops_allocate_nothing_after_their_first_pass)
     free(delta);
     free(pred);
 
-    Config cfg;
-    config_init(&cfg);
-    Status st;
-    status_clear(&st);
-    config_set(&cfg, "diffusion.ch=4", &st);
-    config_set(&cfg, "diffusion.ch_mult=1,2", &st);
     WNet wn;
-    CondDims d = {6, 4, 3};
-    CHECK(wnet_config(&cfg, 4, 6, d, &wn, &st) == 0, "%s", st.msg);
-    wnet_create(w.c, &wn);
+    small_wnet(w.c, &wn);
     static Schedule s;
     schedule_make(&s, SCHED_PAPER, 10, 1e-4, 1e-2, 5);
     float cin[3 * 6] = {0}, cact[3 * 4] = {0}, cout[3 * 3] = {0}, om[3 * 24];
@@ -449,7 +447,6 @@ TEST(per_sample_loops_allocate_nothing_after_their_first_pass)
     CHECK(backend_guard_allocs(w.c->bc) == after_first, "sampling allocated %lld more device buffers after its first batch",
           (long long)(backend_guard_allocs(w.c->bc) - after_first));
     wnet_destroy(&wn);
-    config_free(&cfg);
     world_free(&w);
 }
 

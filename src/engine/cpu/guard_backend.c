@@ -58,6 +58,13 @@ static void guard_protect(GuardCtx *g, int prot)
 
 #define OPEN(g) guard_protect(g, PROT_READ | PROT_WRITE)
 #define CLOSE(g) guard_protect(g, PROT_NONE)
+/* an entry: open the wall, run the CPU's entry, close it (after the DEV checks) */
+#define RUN(call)                                                                                  \
+    do {                                                                                           \
+        OPEN(g);                                                                                   \
+        g->cpu->call;                                                                              \
+        CLOSE(g);                                                                                  \
+    } while (0)
 
 static int guard_owns(const GuardCtx *g, const void *p)
 {
@@ -145,9 +152,7 @@ static void g_zero(BackendCtx *b, void *p, size_t bytes)
 {
     GuardCtx *g = G(b);
     DEV(p);
-    OPEN(g);
-    g->cpu->zero(IN(g), p, bytes);
-    CLOSE(g);
+    RUN(zero(IN(g), p, bytes));
 }
 
 static void g_upload(BackendCtx *b, void *dst, const void *host, size_t bytes)
@@ -155,9 +160,7 @@ static void g_upload(BackendCtx *b, void *dst, const void *host, size_t bytes)
     GuardCtx *g = G(b);
     DEV(dst);
     if (bytes && guard_owns(g, host)) ENG_FATAL("cpu-guard: upload from %p, which is device memory: use copy", host);
-    OPEN(g);
-    g->cpu->upload(IN(g), dst, host, bytes);
-    CLOSE(g);
+    RUN(upload(IN(g), dst, host, bytes));
 }
 
 static void g_download(BackendCtx *b, void *host, const void *src, size_t bytes)
@@ -165,9 +168,7 @@ static void g_download(BackendCtx *b, void *host, const void *src, size_t bytes)
     GuardCtx *g = G(b);
     DEV(src);
     if (bytes && guard_owns(g, host)) ENG_FATAL("cpu-guard: download into %p, which is device memory: use copy", host);
-    OPEN(g);
-    g->cpu->download(IN(g), host, src, bytes);
-    CLOSE(g);
+    RUN(download(IN(g), host, src, bytes));
 }
 
 static void g_copy(BackendCtx *b, void *dst, const void *src, size_t bytes)
@@ -175,20 +176,10 @@ static void g_copy(BackendCtx *b, void *dst, const void *src, size_t bytes)
     GuardCtx *g = G(b);
     DEV(dst);
     DEV(src);
-    OPEN(g);
-    g->cpu->copy(IN(g), dst, src, bytes);
-    CLOSE(g);
+    RUN(copy(IN(g), dst, src, bytes));
 }
 
 static void g_sync(BackendCtx *b) { G(b)->cpu->sync(IN(G(b))); }
-
-/* The rest: check the device pointers, open the wall, run the CPU entry, close it. */
-#define RUN(call)                                                                                  \
-    do {                                                                                           \
-        OPEN(g);                                                                                   \
-        g->cpu->call;                                                                              \
-        CLOSE(g);                                                                                  \
-    } while (0)
 
 static void g_rng_uniform(BackendCtx *b, int64_t n, uint64_t seed, uint64_t offset, float lo, float hi, float *y)
 {
