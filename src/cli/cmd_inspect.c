@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "h5io.h"
 #include "session.h"
+#include "sessview.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,21 @@ static void print_metrics(H5File *f, const char *stage)
     char s[256];
     if (h5r_attr_str(f, group, "device", s, sizeof s)) printf("    %-22s %s\n", "device", s);
     if (h5r_attr_str(f, group, "units", s, sizeof s)) printf("    %-22s %s\n", "units", s);
+}
+
+/* the generator's fit after the stages that train one (diffusion; alt on the runner-up) */
+static void print_fit(H5File *f, const char *stage)
+{
+    const int alt = !strcmp(stage, "alt");
+    if (strcmp(stage, "diffusion") && !(alt && h5r_exists(f, "alt/diffusion"))) return;
+    SvFit fit;
+    sessview_read_fit(f, alt ? "alt/diffusion" : "diffusion", alt ? "alt/scale" : "scale", &fit);
+    char line[512];
+    sessview_fit_line(&fit, line, sizeof line);
+    printf("    %-22s %s\n", "generator fit", line);
+    if (fit.rc_maps || strcmp(fit.target, "eps"))
+        printf("    %-22s target %s, %lld learned row/column maps%s\n", "generator", fit.target, (long long)fit.rc_maps,
+               fit.rc_product ? " and their products" : "");
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -66,6 +82,7 @@ int cmd_inspect(int argc, char **argv)
             h5r_attr_str(f, stages[i], "completed", when, sizeof when);
             printf("  %-10s complete (%s)\n", stages[i], when);
             print_metrics(f, stages[i]);
+            print_fit(f, stages[i]);
         } else if (access(work, F_OK) == 0) {
             Status ws;
             status_clear(&ws);

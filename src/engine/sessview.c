@@ -207,6 +207,9 @@ int sessview_load(const char *dir, SessView *v, Status *st)
     read_select(f, v);
     read_overfit(f, v);
     read_eval(f, v);
+    if (sessview_stage_complete(v, "diffusion")) sessview_read_fit(f, "diffusion", "scale", &v->fit);
+    if (sessview_stage_complete(v, "alt") && h5r_exists(f, "alt/diffusion"))
+        sessview_read_fit(f, "alt/diffusion", "alt/scale", &v->alt_fit);
     h5r_close(f);
     return 0;
 }

@@ -23,6 +23,22 @@ typedef struct {
     char what[96];
 } SvCurve;
 
+/* How well a trained generator reproduces its target (the diffusion stage's /fit, the scale
+ * stage's rho fit; fit.h): NaN where the session does not record it (sessions made before
+ * the held-out set existed have only the trained-on mean) */
+typedef struct {
+    int have;                          /* the stage is complete */
+    int n_held, n_train;               /* samples measured */
+    int64_t train_samples, holdout_samples; /* trained on, held out */
+    double held_cos_mean, held_cos_q[3];
+    double train_cos_mean, train_cos_q[3];
+    double other_cos_mean;             /* a draw against another sample's true direction */
+    double held_ratio_median, train_ratio_median; /* ||Omega_0|| / ||Omega|| */
+    char target[8];                    /* eps | x0 */
+    int64_t rc_maps, rc_product, cond_maps;
+    double rho_rel_held, rho_rel_train, rho_logcorr_held; /* the scale model on the same sets */
+} SvFit;
+
 /* one method of the eval table: both metrics' mean and SD over the repeats */
 typedef struct {
     char key[64], label[160];
@@ -64,6 +80,9 @@ typedef struct {
     int wrows, wcols;               /* the selected layer's weight shape (out x in) */
     char overfit_layer[32], rho_kind[64];
 
+    /* the generators' fit: the selected layer's (diffusion, scale) and the alternative layer's */
+    SvFit fit, alt_fit;
+
     /* base metrics (attributes of /base/metrics, NaN when absent) */
     double base_test_loss_final, base_test_accuracy, base_test_rmse, base_test_psnr;
 
@@ -92,6 +111,20 @@ int sessview_metric_higher_is_better(const char *metric);
  * their SDs over the repeats is "is within one SD of", otherwise "beats" or "does NOT beat".
  * NULL when the table lacks either row. */
 const char *sessview_verdict(const SessView *v, double *diff, double *sd);
+
+/* reads grp_diffusion/fit and grp_scale's rho fit ("diffusion", "scale" or "alt/diffusion",
+ * "alt/scale"; sessview_fit.c) */
+struct H5File;
+void sessview_read_fit(struct H5File *f, const char *grp_diffusion, const char *grp_scale, SvFit *fit);
+/* Whether the generator learned its target, in words, from the held-out cosine (or the
+ * trained-on one for older sessions) against a draw compared with another sample's
+ * direction: "learned" (mean cosine >= 0.5 and >= 0.2 above the other-sample cosine),
+ * "partly learned" (>= 0.05 above it), else "not learned"; NULL without a fit. */
+const char *sessview_fit_verdict(const SvFit *fit);
+/* One line on the fit, the same wording in every front end:
+ * "held-out cosine 0.83 (median 0.90, IQR 0.75-0.95, n 256); trained on 0.85; another
+ * sample's 0.05; norm ratio 0.97; rho rel. error 0.21 held out: learned" */
+void sessview_fit_line(const SvFit *fit, char *buf, size_t len);
 
 /* "12.34% ± 0.05", "0.49197 ± 0.00012": how every front end prints a metric */
 void sessview_fmt_metric(const char *metric, double mean, double sd, char *buf, size_t len);

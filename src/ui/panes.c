@@ -140,6 +140,20 @@ static void draw_loss(App *a, Rect r)
              a->xrange ? "last 1/4" : "all");
     canvas_text_fit(a->cv, r.y, r.x, r.w, title, (Style){-1, -1, ATTR_DIM});
     Rect body = {r.y + 1, r.x, r.h - 1, r.w};
+    /* the generators' fit under the diffusion curves: did the network learn its target? */
+    const SvFit *fits[2] = {a->have_view && v->fit.have ? &v->fit : NULL, a->have_view && v->alt_fit.have ? &v->alt_fit : NULL};
+    const int nfit = (fits[0] != NULL) + (fits[1] != NULL);
+    if (nd > 0 && nfit > 0 && body.h >= 8 + nfit) {
+        int y = body.y + body.h - nfit;
+        for (int i = 0; i < 2; i++) {
+            if (!fits[i]) continue;
+            char line[600], fl[512];
+            sessview_fit_line(fits[i], fl, sizeof fl);
+            snprintf(line, sizeof line, "fit %s: %s", i ? (v->alt_layer[0] ? v->alt_layer : "alt") : v->overfit_layer, fl);
+            canvas_text_fit(a->cv, y++, r.x, r.w, line, (Style){i ? C_ALT : C_DIFF, -1, 0});
+        }
+        body.h -= nfit;
+    }
     const int both = n > 0 && nd > 0 && body.h >= 12;
     Rect top = both ? (Rect){body.y, body.x, body.h / 2, body.w} : body;
     Rect bot = both ? (Rect){body.y + body.h / 2, body.x, body.h - body.h / 2, body.w} : body;

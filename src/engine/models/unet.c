@@ -40,6 +40,7 @@ struct UNet {
     Tensor *up_w[UNET_MAX_LEVELS], *up_b[UNET_MAX_LEVELS];
     Tensor *norm_out_g, *norm_out_b, *conv_out_w, *conv_out_b;
     Tensor *cond_w[3], *cond_b[3], *codeout_w, *codeout_b;
+    Tensor *maprow_w, *maprow_b, *mapcol_w, *mapcol_b; /* (k*rows, T), (k*cols, T) */
     int H, W;
 };
 
@@ -137,6 +138,8 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
                "unet: input %dx%d not divisible by 2^%d", H, W, cfg->nlevels - 1);
     ENG_ASSERT(cfg->ncond >= 0 && cfg->ncond <= 3, "unet: %d conditioning inputs (0..3)", cfg->ncond);
     ENG_ASSERT(cfg->mid_attn >= 0 && cfg->mid_attn <= 2, "unet: %d middle attention blocks (0..2)", cfg->mid_attn);
+    ENG_ASSERT(cfg->map_k >= 0 && (!cfg->map_k || (cfg->ncond > 0 && cfg->map_rows > 0 && cfg->map_cols > 0)),
+               "unet: %d row/column maps of %d x %d need conditioning inputs", cfg->map_k, cfg->map_rows, cfg->map_cols);
     UNet *u = calloc(1, sizeof *u);
     ENG_CHECK_ALLOC(u);
     u->cfg = *cfg;
@@ -217,6 +220,12 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
         u->codeout_w = params_add(u->ps, "codeout.weight", SHAPE(T, T));
         u->codeout_b = params_add(u->ps, "codeout.bias", SHAPE(T));
     }
+    if (cfg->map_k) {
+        u->maprow_w = params_add(u->ps, "condmap.row.weight", SHAPE(cfg->map_k * cfg->map_rows, T));
+        u->maprow_b = params_add(u->ps, "condmap.row.bias", SHAPE(cfg->map_k * cfg->map_rows));
+        u->mapcol_w = params_add(u->ps, "condmap.col.weight", SHAPE(cfg->map_k * cfg->map_cols, T));
+        u->mapcol_b = params_add(u->ps, "condmap.col.bias", SHAPE(cfg->map_k * cfg->map_cols));
+    }
     params_finalize(u->ps);
 
     /* initialisation, in the order the parameters were made */
@@ -244,6 +253,10 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
     init_torch_default(c, u->conv_out_w, u->conv_out_b);
     for (int i = 0; i < cfg->ncond; i++) init_torch_default(c, u->cond_w[i], u->cond_b[i]);
     if (cfg->ncond) init_torch_default(c, u->codeout_w, u->codeout_b);
+    if (cfg->map_k) {
+        init_torch_default(c, u->maprow_w, u->maprow_b);
+        init_torch_default(c, u->mapcol_w, u->mapcol_b);
+    }
     return u;
 }
 
@@ -335,4 +348,14 @@ Tensor *unet_cond_embed(Ctx *c, UNet *u, Tensor *const *inputs)
         sum = sum ? op_add(c, sum, e) : e;
     }
     return op_linear(c, sum, u->codeout_w, u->codeout_b);
+}
+
+void unet_cond_rowcol(Ctx *c, UNet *u, Tensor *emb, Tensor **rows, Tensor **cols)
+{
+    const UNetConfig *cfg = &u->cfg;
+    ENG_ASSERT(cfg->map_k > 0, "unet_cond_rowcol: the network was built without row/column maps");
+    const int B = emb->shape[0];
+    Tensor *h = op_silu(c, emb);
+    *rows = op_reshape(c, op_linear(c, h, u->maprow_w, u->maprow_b), SHAPE(B, cfg->map_k, cfg->map_rows, 1));
+    *cols = op_reshape(c, op_linear(c, h, u->mapcol_w, u->mapcol_b), SHAPE(B, cfg->map_k, 1, cfg->map_cols));
 }

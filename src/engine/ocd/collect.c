@@ -289,3 +289,9 @@ int collect_directions(StageEnv *env, Task *t, const Collected *k, const int *wh
     }
     return rc;
 }
+
+int collect_holdout(const Config *cfg, int n)
+{
+    const int h = cfg_int(cfg, "diffusion.holdout");
+    return h < n / 4 ? h : n / 4;
+}

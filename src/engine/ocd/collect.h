@@ -32,5 +32,9 @@ void collect_free(Collected *k);
  * stored ones are copied, otherwise the overfit is run again (deterministic). */
 int collect_directions(StageEnv *env, Task *t, const Collected *k, const int *which, int B, float *dir);
 OverfitCfg collect_overfit_cfg(const Config *cfg, int layer);
+/* Samples held out of diffusion and scale training to measure their fit: the last
+ * collect_holdout() of the collection's n (diffusion.holdout, at most n / 4); the first
+ * n - holdout are trained on. */
+int collect_holdout(const Config *cfg, int n);
 
 #endif

@@ -14,6 +14,7 @@
 #include "ocd/diffusion.h"
 
 #include "autograd.h"
+#include "ocd/fit.h"
 #include "ocd/sampler.h"
 #include "core/philox.h"
 #include "ocd/util.h"
@@ -44,7 +45,8 @@ typedef struct {
     int n_curve;
     double *curve_loss, *curve_step;
     double seconds;
-    double fit_cos, fit_cos_other; /* fit_cosine at the end */
+    FitSet held, trained; /* measure_fit at the end */
+    int ntrain, holdout;
 } DiffState;
 
 static int save(StageEnv *env, WNet *w, Optimizer *opt, Ema *ema, DiffState *ds, const char *work, const char *grp,
@@ -89,9 +91,16 @@ static int save(StageEnv *env, WNet *w, Optimizer *opt, Ema *ema, DiffState *ds,
     r = r ? r : h5w_attr_int(f, grp, "T", sch->T, st);
     r = r ? r : h5w_attr_int(f, grp, "sample_steps", sch->nsteps, st);
     r = r ? r : h5w_attr_str(f, grp, "weights_are", "the EMA of the training weights", st);
+    r = r ? r : h5w_attr_int(f, grp, "train_samples", ds->ntrain, st);
+    r = r ? r : h5w_attr_int(f, grp, "holdout_samples", ds->holdout, st);
+    r = r ? r : h5w_attr_str(f, grp, "target", w->target_x0 ? "x0" : "eps", st);
+    r = r ? r : h5w_attr_int(f, grp, "rc_maps", w->rc_k, st);
+    r = r ? r : h5w_attr_int(f, grp, "rc_product", w->rc_product, st);
     if (complete) {
-        r = r ? r : h5w_attr_double(f, grp, "train_direction_cosine", ds->fit_cos, st);
-        r = r ? r : h5w_attr_double(f, grp, "train_direction_cosine_other_sample", ds->fit_cos_other, st);
+        r = r ? r : h5w_attr_double(f, grp, "train_direction_cosine", ds->trained.cos_mean, st);
+        r = r ? r : h5w_attr_double(f, grp, "train_direction_cosine_other_sample", ds->trained.cos_other_mean, st);
+        r = r ? r : (snprintf(p, sizeof p, "%s/fit/heldout", grp), fit_save(f, p, &ds->held, st));
+        r = r ? r : (snprintf(p, sizeof p, "%s/fit/train", grp), fit_save(f, p, &ds->trained, st));
     }
     r = r ? r : h5w_attr_str(f, grp, "status", complete ? "complete" : "running", st);
     if (r) {
@@ -144,45 +153,18 @@ out:
     return rc;
 }
 
-/* How well the trained network reproduces the collection: the mean cosine between a sampled
- * direction and the true one, over the first (up to) 64 samples of the collection. 1 is a
- * perfect fit, 0 unrelated; the same for a draw from another sample's conditioning tells
- * how much the conditioning matters. */
-static int fit_cosine(StageEnv *env, Task *t, const Collected *k, WNet *w, const Schedule *sch, double *cos_own,
-                      double *cos_other)
+/* The fit at the end of training: one draw for each held-out sample and for the first
+ * diffusion.fit_samples trained ones (fit.h) */
+static int measure_fit(StageEnv *env, Task *t, const Collected *k, WNet *w, const Schedule *sch, int ntrain, FitSet *held,
+                       FitSet *trained)
 {
-    const int n = k->n < 64 ? k->n : 64;
-    const int64_t per = (int64_t)k->rows * k->cols;
-    int *which = malloc(sizeof(int) * (size_t)n);
-    uint64_t *ids = malloc(sizeof(uint64_t) * (size_t)n);
-    float *truth = malloc(sizeof(float) * (size_t)(n * per)), *om = malloc(sizeof(float) * (size_t)(n * per));
-    for (int i = 0; i < n; i++) {
-        which[i] = i;
-        ids[i] = (uint64_t)i;
-    }
-    int rc = collect_directions(env, t, k, which, n, truth);
-    SamplerOpts o = {.key = 0x5eedull, .ids = ids, .dropout = cfg_bool(env->cfg, "diffusion.sample_dropout")};
-    rc = rc ? rc : sampler_run(env->c, w, sch, k->cin, k->cact, k->cout, n, &o, om);
-    double own = 0.0, other = 0.0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        const float *a = om + i * per, *b = truth + i * per, *b2 = truth + ((i + 1) % n) * per;
-        double ab = 0, aa = 0, bb = 0, ab2 = 0, bb2 = 0;
-        for (int64_t e = 0; e < per; e++) {
-            ab += (double)a[e] * b[e];
-            aa += (double)a[e] * a[e];
-            bb += (double)b[e] * b[e];
-            ab2 += (double)a[e] * b2[e];
-            bb2 += (double)b2[e] * b2[e];
-        }
-        own += ab / sqrt(aa * bb + 1e-30);
-        other += ab2 / sqrt(aa * bb2 + 1e-30);
-    }
-    *cos_own = own / n;
-    *cos_other = other / n;
+    const int nh = k->n - ntrain, fs = cfg_int(env->cfg, "diffusion.fit_samples"), nt = fs < ntrain ? fs : ntrain;
+    int *which = malloc(sizeof(int) * (size_t)(nh > nt ? nh : nt) + 1);
+    for (int i = 0; i < nh; i++) which[i] = ntrain + i;
+    int rc = fit_measure(env, t, k, w, sch, which, nh, held);
+    for (int i = 0; i < nt; i++) which[i] = i;
+    rc = rc ? rc : fit_measure(env, t, k, w, sch, which, nt, trained);
     free(which);
-    free(ids);
-    free(truth);
-    free(om);
     return rc;
 }
 
@@ -210,6 +192,8 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
     const uint64_t seed = (uint64_t)cfg_int(cfg, "run.seed");
     const int max_curve = steps / (log_every > 0 ? log_every : 1) + 2;
     DiffState ds = {0};
+    ds.holdout = collect_holdout(cfg, k->n);
+    ds.ntrain = k->n - ds.holdout;
     ds.curve_loss = calloc((size_t)max_curve, sizeof(double));
     ds.curve_step = calloc((size_t)max_curve, sizeof(double));
     int rc = resume(env, &w, opt, ema, &ds, work, grp, max_curve);
@@ -222,7 +206,8 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
                 cfg_str(cfg, "diffusion.ch_mult"), w.maps ? ", condition maps" : "", steps, accum, B);
     }
     const int64_t n = (int64_t)k->rows * k->cols;
-    int64_t *order = malloc(sizeof(int64_t) * (size_t)k->n);
+    const int ntrain = ds.ntrain;
+    int64_t *order = malloc(sizeof(int64_t) * (size_t)ntrain);
     int order_epoch = -1;
     int *which = malloc(sizeof(int) * (size_t)B);
     float *dir = malloc(sizeof(float) * (size_t)(B * n)), *tt = malloc(sizeof(float) * (size_t)B);
@@ -239,12 +224,12 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
         for (int a = 0; a < accum && rc >= 0; a++) {
             const int64_t micro = ds.step * accum + a;
             for (int b = 0; b < B; b++) { /* position in the endless sequence of epochs */
-                const int64_t pos = micro * B + b, ep = pos / k->n;
+                const int64_t pos = micro * B + b, ep = pos / ntrain;
                 if (ep != order_epoch) {
-                    ocd_permutation(seed, 300 + (uint64_t)ep, k->n, order);
+                    ocd_permutation(seed, 300 + (uint64_t)ep, ntrain, order);
                     order_epoch = (int)ep;
                 }
-                which[b] = (int)order[pos % k->n];
+                which[b] = (int)order[pos % ntrain];
                 const PhiloxOut r = philox4x32(seed ^ 0xd1ffull, (uint64_t)pos);
                 tt[b] = (float)schedule_draw_t(sch, (double)r.v[0] / 4294967296.0);
                 const double ab = schedule_alpha_bar(sch, (int)tt[b]);
@@ -266,7 +251,8 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
                                 op_mul(c, eps, tensor_from_host(c, SHAPE(B, 1, 1), cb)));
             Tensor *emb = wnet_embed(c, &w, cin, cact, cout, B);
             Tensor *pred = wnet_eps(c, &w, xt, tensor_from_host(c, SHAPE(B), tt), emb, wnet_maps(c, &w, cin, cact, B));
-            Tensor *loss = op_mse_mean(c, op_reshape(c, pred, SHAPE(B, (int)n)), op_reshape(c, eps, SHAPE(B, (int)n)));
+            Tensor *target = w.target_x0 ? x0 : eps;
+            Tensor *loss = op_mse_mean(c, op_reshape(c, pred, SHAPE(B, (int)n)), op_reshape(c, target, SHAPE(B, (int)n)));
             const float lv = tensor_item(c, loss);
             if (!isfinite(lv)) {
                 rc = status_fail(st, ERR_NUMERIC, "%s: the diffusion loss became %g at step %lld; the last checkpoint is kept. "
@@ -307,18 +293,17 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
     ctx_set_training(c, 0);
     if (rc >= 0 && rc != 2) {
         ds.seconds += clock_now() - t_run;
-        double cos_own = 0.0, cos_other = 0.0;
         ema_swap(ema); /* the diagnostic samples with the weights that get saved */
-        rc = fit_cosine(env, t, k, &w, sch, &cos_own, &cos_other);
+        rc = measure_fit(env, t, k, &w, sch, ntrain, &ds.held, &ds.trained);
         ema_swap(ema);
-        ds.fit_cos = cos_own;
-        ds.fit_cos_other = cos_other;
         rc = rc ? rc : save(env, &w, opt, ema, &ds, work, grp, 1, sch);
         if (rc == 0)
             bus_log(env->bus, stage,
-                    "diffusion: %d steps in %.1f s, last loss %.4f; sampled vs true directions of training samples: "
-                    "cosine %.3f (with another sample's: %.3f)",
-                    steps, ds.seconds, ds.n_curve ? ds.curve_loss[ds.n_curve - 1] : 0.0, cos_own, cos_other);
+                    "diffusion: %d steps in %.1f s, last loss %.4f; cosine of sampled and true directions: held out %.3f "
+                    "(median %.3f, n %d), trained on %.3f (median %.3f; with another sample's %.3f); norm ratio %.2f",
+                    steps, ds.seconds, ds.n_curve ? ds.curve_loss[ds.n_curve - 1] : 0.0, ds.held.cos_mean,
+                    ds.held.cos_q[1], ds.held.n, ds.trained.cos_mean, ds.trained.cos_q[1], ds.trained.cos_other_mean,
+                    ds.held.n ? ds.held.ratio_q[1] : ds.trained.ratio_q[1]);
     }
     free(order);
     free(which);
@@ -331,6 +316,8 @@ int diffusion_train(StageEnv *env, Task *t, const Collected *k, const char *work
     free(cout);
     free(ds.curve_loss);
     free(ds.curve_step);
+    fit_free(&ds.held);
+    fit_free(&ds.trained);
     ema_destroy(ema);
     optim_destroy(opt);
     wnet_destroy(&w);

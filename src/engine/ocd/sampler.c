@@ -4,6 +4,7 @@
 #include "core/check.h"
 #include "ops/ops.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 /* counters: each stream id owns 2^40 of them, each step (and the start) a slice of them */
@@ -28,6 +29,10 @@ int sampler_run(Ctx *c, WNet *w, const Schedule *s, const float *cin, const floa
         Tensor *maps = wnet_maps(c, w, cin, cact, B);
         for (int b = 0; b < B; b++) tt[b] = (float)s->t_model[i];
         Tensor *eps = wnet_eps(c, w, tensor_wrap(c, SHAPE(B, w->rows, w->cols), x), tensor_from_host(c, SHAPE(B), tt), emb, maps);
+        if (w->target_x0) { /* the network gave Omega_0: the noise it implies, eps = (x - sqrt(ab) x0) / sqrt(1 - ab) */
+            const double ab = schedule_alpha_bar(s, s->t_model[i]), sd = sqrt(1.0 - ab);
+            c->be->axpby(c->bc, B * n, (float)(1.0 / sd), x, (float)(-sqrt(ab) / sd), eps->data);
+        }
         if (hx) {
             double cx, ce;
             schedule_x0_coef(s, s->t_model[i], &cx, &ce);

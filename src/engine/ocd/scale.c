@@ -115,6 +115,28 @@ static ScaleLoss loss_kind(const Config *cfg)
     return !strcmp(s, "paper") ? LOSS_PAPER : !strcmp(s, "logmse") ? LOSS_LOGMSE : !strcmp(s, "mse") ? LOSS_MSE : LOSS_CODE;
 }
 
+/* the scale model's fit on a set: mean |p - r| / r and the correlation of ln p with ln r */
+typedef struct {
+    double rel, log_corr;
+} RhoFit;
+
+static void rho_fit(const double *p, const double *r, int n, RhoFit *out)
+{
+    double rel = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0;
+    for (int i = 0; i < n; i++) {
+        rel += fabs(p[i] - r[i]) / fmax(r[i], 1e-12);
+        const double x = log(fmax(p[i], 1e-30)), y = log(fmax(r[i], 1e-30));
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
+    }
+    out->rel = n > 0 ? rel / n : NAN;
+    const double vx = sxx - sx * sx / n, vy = syy - sy * sy / n;
+    out->log_corr = n > 1 && vx > 0 && vy > 0 ? (sxy - sx * sy / n) / sqrt(vx * vy) : NAN;
+}
+
 int scale_train(StageEnv *env, const Collected *k, const char *work, const char *grp, const char *stage)
 {
     Ctx *c = env->c;
@@ -124,31 +146,32 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
     ScaleNet *s = scalenet_create(c, k->d.dact, k->d.din, cfg_int(cfg, "scale.ch"));
     /* the output starts at the collection's mean rho (its last bias = logit(mean)): rho is
      * ~1e-3 while a fresh sigmoid says 0.5, which a few thousand steps do not undo */
+    const int ntrain = k->n - collect_holdout(cfg, k->n); /* the rest is held out (collect.h) */
     double rho_mean0 = 0.0;
-    for (int i = 0; i < k->n; i++) rho_mean0 += k->rho[i];
-    rho_mean0 = fmin(fmax(rho_mean0 / k->n, 1e-7), 1.0 - 1e-7);
+    for (int i = 0; i < ntrain; i++) rho_mean0 += k->rho[i];
+    rho_mean0 = fmin(fmax(rho_mean0 / ntrain, 1e-7), 1.0 - 1e-7);
     const float logit = (float)log(rho_mean0 / (1.0 - rho_mean0));
     c->be->upload(c->bc, s->hb[2]->data, &logit, sizeof logit);
     Optimizer *opt = optim_create(s->ps, optim_defaults(OPT_ADAM, (float)cfg_float(cfg, "scale.lr")));
-    const int steps = cfg_int(cfg, "scale.steps"), B = cfg_int(cfg, "scale.batch") < k->n ? cfg_int(cfg, "scale.batch") : k->n;
+    const int steps = cfg_int(cfg, "scale.steps"), B = cfg_int(cfg, "scale.batch") < ntrain ? cfg_int(cfg, "scale.batch") : ntrain;
     const ScaleLoss kind = loss_kind(cfg);
     const uint64_t seed = (uint64_t)cfg_int(cfg, "run.seed");
     float *cact = malloc(sizeof(float) * (size_t)(B * k->d.dact)), *cin = malloc(sizeof(float) * (size_t)(B * k->d.din));
     float *p = malloc(sizeof(float) * (size_t)B), *g = malloc(sizeof(float) * (size_t)B);
     double *rr = malloc(sizeof(double) * (size_t)B);
-    int64_t *order = malloc(sizeof(int64_t) * (size_t)k->n);
+    int64_t *order = malloc(sizeof(int64_t) * (size_t)ntrain);
     int order_epoch = -1;
     const int every = steps / 50 > 0 ? steps / 50 : 1;
     double *curve = calloc((size_t)(steps / every + 2), sizeof(double)), lsum = 0.0;
     int ncurve = 0, lcount = 0, rc = 0;
     for (int step = 0; step < steps && rc == 0; step++) {
         for (int b = 0; b < B; b++) {
-            const int64_t pos = (int64_t)step * B + b, ep = pos / k->n;
+            const int64_t pos = (int64_t)step * B + b, ep = pos / ntrain;
             if (ep != order_epoch) {
-                ocd_permutation(seed, 400 + (uint64_t)ep, k->n, order);
+                ocd_permutation(seed, 400 + (uint64_t)ep, ntrain, order);
                 order_epoch = (int)ep;
             }
-            const int64_t i = order[pos % k->n];
+            const int64_t i = order[pos % ntrain];
             memcpy(cact + b * k->d.dact, k->cact + i * k->d.dact, sizeof(float) * (size_t)k->d.dact);
             memcpy(cin + b * k->d.din, k->cin + i * k->d.din, sizeof(float) * (size_t)k->d.din);
             rr[b] = k->rho[i];
@@ -181,20 +204,24 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
             bus_progress(env->bus, stage, step + 1, steps, "scale_loss", curve[ncurve - 1], NULL, 0.0);
         }
     }
-    /* how well it predicts the collection's rho, and the mean (the no-scale ablation's rho) */
-    double rel = 0.0, mean = 0.0;
+    /* how well it predicts rho on the trained and the held-out samples, and the training mean
+     * (the no-scale ablation's rho) */
+    RhoFit fit_train = {0}, fit_held = {0};
+    double mean = 0.0, *pred_all = NULL;
     if (rc == 0) {
         const int chunk = 1024;
         float *pa = malloc(sizeof(float) * chunk);
+        pred_all = malloc(sizeof(double) * (size_t)k->n);
         for (int i0 = 0; i0 < k->n; i0 += chunk) {
             const int n = k->n - i0 < chunk ? k->n - i0 : chunk;
             scalenet_predict(c, s, k->cact + (int64_t)i0 * k->d.dact, k->cin + (int64_t)i0 * k->d.din, n, pa);
-            for (int i = 0; i < n; i++) rel += fabs(pa[i] - k->rho[i0 + i]) / fmax(k->rho[i0 + i], 1e-12);
+            for (int i = 0; i < n; i++) pred_all[i0 + i] = pa[i];
         }
         free(pa);
-        for (int i = 0; i < k->n; i++) mean += k->rho[i];
-        rel /= k->n;
-        mean /= k->n;
+        for (int i = 0; i < ntrain; i++) mean += k->rho[i];
+        mean /= ntrain;
+        rho_fit(pred_all, k->rho, ntrain, &fit_train);
+        rho_fit(pred_all + ntrain, k->rho + ntrain, k->n - ntrain, &fit_held);
         H5File *f = ocd_work_begin(work, st);
         char path[200];
         const int64_t nc = ncurve;
@@ -202,7 +229,17 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
         rc = rc ? rc : (snprintf(path, sizeof path, "%s/weights", grp), paramset_save(f, path, s->ps, st));
         rc = rc ? rc : (snprintf(path, sizeof path, "%s/curves/loss", grp), h5w_doubles(f, path, curve, 1, &nc, st));
         rc = rc ? rc : h5w_attr_str(f, grp, "loss", cfg_str(cfg, "scale.loss"), st);
-        rc = rc ? rc : h5w_attr_double(f, grp, "train_mean_relative_error", rel, st);
+        rc = rc ? rc : h5w_attr_double(f, grp, "train_mean_relative_error", fit_train.rel, st);
+        rc = rc ? rc : h5w_attr_double(f, grp, "train_log_corr", fit_train.log_corr, st);
+        rc = rc ? rc : h5w_attr_double(f, grp, "heldout_mean_relative_error", fit_held.rel, st);
+        rc = rc ? rc : h5w_attr_double(f, grp, "heldout_log_corr", fit_held.log_corr, st);
+        rc = rc ? rc : h5w_attr_int(f, grp, "train_samples", ntrain, st);
+        rc = rc ? rc : h5w_attr_int(f, grp, "holdout_samples", k->n - ntrain, st);
+        const int64_t nh = k->n - ntrain;
+        if (nh > 0) {
+            rc = rc ? rc : (snprintf(path, sizeof path, "%s/fit/heldout_rho_pred", grp), h5w_doubles(f, path, pred_all + ntrain, 1, &nh, st));
+            rc = rc ? rc : (snprintf(path, sizeof path, "%s/fit/heldout_rho_true", grp), h5w_doubles(f, path, k->rho + ntrain, 1, &nh, st));
+        }
         rc = rc ? rc : h5w_attr_double(f, grp, "rho_mean", mean, st);
         rc = rc ? rc : h5w_attr_int(f, grp, "ch", s->ch, st);
         rc = rc ? rc : h5w_attr_int(f, grp, "steps", steps, st);
@@ -211,8 +248,10 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
         if (f && rc) h5w_abort(f);
         if (f && rc == 0) rc = h5w_commit(f, st);
         if (rc == 0)
-            bus_log(env->bus, stage, "scale: %d steps in %.1f s; mean relative error of rho on the training samples %.3f (rho mean %.3g)",
-                    steps, clock_now() - t0, rel, mean);
+            bus_log(env->bus, stage,
+                    "scale: %d steps in %.1f s; mean relative error of rho %.3f held out, %.3f trained on; correlation of "
+                    "log rho predicted and true %.3f held out (rho mean %.3g)",
+                    steps, clock_now() - t0, fit_held.rel, fit_train.rel, fit_held.log_corr, mean);
     }
     free(cact);
     free(cin);
@@ -221,6 +260,7 @@ int scale_train(StageEnv *env, const Collected *k, const char *work, const char 
     free(rr);
     free(order);
     free(curve);
+    free(pred_all);
     optim_destroy(opt);
     scalenet_destroy(s);
     return rc ? -1 : 0;

@@ -36,6 +36,9 @@ int wnet_config(const Config *cfg, int rows, int cols, CondDims d, WNet *w, Stat
     w->cols = cols;
     w->d = d;
     w->maps = cfg_bool(cfg, "diffusion.cond_maps");
+    w->rc_k = cfg_int(cfg, "diffusion.rc_maps");
+    w->rc_product = w->rc_k > 0 && cfg_bool(cfg, "diffusion.rc_product");
+    w->target_x0 = !strcmp(cfg_str(cfg, "diffusion.target"), "x0");
     UNetConfig *u = &w->ucfg;
     u->nlevels = parse_list(cfg_str(cfg, "diffusion.ch_mult"), u->ch_mult, UNET_MAX_LEVELS);
     if (u->nlevels < 1)
@@ -60,7 +63,10 @@ int wnet_config(const Config *cfg, int rows, int cols, CondDims d, WNet *w, Stat
     /* centred; an odd remainder puts the extra row/column first (the authors' padding) */
     w->top = (w->H - rows) / 2 + (w->H - rows) % 2;
     w->left = (w->W - cols) / 2 + (w->W - cols) % 2;
-    u->in_ch = w->maps ? 5 : 1;
+    u->in_ch = 1 + (w->maps ? MAP_CHANNELS : 0) + w->rc_k * (w->rc_product ? 3 : 2);
+    u->map_k = w->rc_k;
+    u->map_rows = rows;
+    u->map_cols = cols;
     u->out_ch = 1;
     u->ch = cfg_int(cfg, "diffusion.ch");
     /* DDIM's sinusoid has ch frequencies; a narrow CPU network gets 64 so that 1000 timesteps
@@ -141,11 +147,25 @@ Tensor *wnet_eps(Ctx *c, WNet *w, Tensor *xt, Tensor *t, Tensor *emb, Tensor *ma
     const int B = xt->shape[0];
     Tensor *x = op_pad(c, op_reshape(c, xt, SHAPE(B, 1, w->rows, w->cols)), (int[]){0, 0, w->top, w->left},
                        (int[]){0, 0, w->H - w->rows - w->top, w->W - w->cols - w->left});
-    if (maps) {
-        Tensor *pair[2] = {x, maps};
-        x = op_concat(c, pair, 2, 1);
-    }
+    Tensor *parts[3] = {x};
+    int np = 1;
+    if (maps) parts[np++] = maps;
+    if (w->rc_k) parts[np++] = wnet_rc_maps(c, w, emb);
+    if (np > 1) x = op_concat(c, parts, np, 1);
     Tensor *e = unet_forward(c, w->unet, x, t, emb);
     e = op_slice(c, e, (int[]){0, 0, w->top, w->left}, (int[]){B, 1, w->rows, w->cols});
     return op_reshape(c, e, SHAPE(B, w->rows, w->cols));
+}
+
+Tensor *wnet_rc_maps(Ctx *c, WNet *w, Tensor *emb)
+{
+    if (!w->rc_k) return NULL;
+    Tensor *R, *C;
+    unet_cond_rowcol(c, w->unet, emb, &R, &C);
+    /* (B, k, rows, 1) and (B, k, 1, cols) broadcast to (B, k, rows, cols) */
+    Tensor *parts[3] = {op_add(c, R, tensor_zeros(c, SHAPE(1, 1, 1, w->cols))),
+                        op_add(c, C, tensor_zeros(c, SHAPE(1, 1, w->rows, 1))), NULL};
+    if (w->rc_product) parts[2] = op_mul(c, R, C);
+    Tensor *m = op_concat(c, parts, w->rc_product ? 3 : 2, 1);
+    return op_pad(c, m, (int[]){0, 0, w->top, w->left}, (int[]){0, 0, w->H - w->rows - w->top, w->W - w->cols - w->left});
 }

@@ -7,8 +7,14 @@
  * more input channels carry the activation along the rows, the input along the columns and
  * each entry's row and column position in [-1, 1] (CoordConv), so that a small network sees
  * each entry's inputs and which unit it belongs to (a single-sample gradient of a linear
- * layer is an outer product of a per-unit and a per-input factor). The loss and the sampler see only the real matrix:
- * noise is added before padding and the prediction is cropped. */
+ * layer is an outer product of a per-unit and a per-input factor). With diffusion.rc_maps = k
+ * the network also gets k learned row maps R(c) (k x rows, broadcast along the columns) and k
+ * column maps C(c) (k x cols, broadcast along the rows) computed from the conditioning
+ * embedding (unet_cond_rowcol), and with diffusion.rc_product their k products R_i C_j, so
+ * that the factors of that outer product, which depend on the sample, reach every pixel.
+ * diffusion.target says what the network's output is: the noise (eps) or Omega_0 (x0).
+ * The loss and the sampler see only the real matrix: noise is added before padding and the
+ * prediction is cropped. */
 #ifndef OCD_WNET_H
 #define OCD_WNET_H
 
@@ -21,6 +27,8 @@ typedef struct {
     int rows, cols;
     int H, W, top, left;
     int maps;
+    int rc_k, rc_product; /* learned row/column maps and their products */
+    int target_x0;        /* 1: the output is Omega_0; 0: the noise */
     CondDims d;
     UNetConfig ucfg;
     UNet *unet;
@@ -43,7 +51,11 @@ Tensor *wnet_embed(Ctx *c, WNet *w, const float *cin, const float *cact, const f
 /* the four map channels (B, 4, H, W): activation by row, input by column, row and column
  * position; or NULL without maps */
 Tensor *wnet_maps(Ctx *c, WNet *w, const float *cin, const float *cact, int B);
-/* predicted noise (B, rows, cols) for x_t (B, rows, cols) at model timesteps t (B) */
+/* the network's output (B, rows, cols) for x_t (B, rows, cols) at model timesteps t (B): the
+ * predicted noise, or Omega_0 with diffusion.target = x0 (w->target_x0) */
 Tensor *wnet_eps(Ctx *c, WNet *w, Tensor *xt, Tensor *t, Tensor *emb, Tensor *maps);
+/* the learned row/column map channels (B, 2k [+ k], H, W) of an embedding, zero outside the
+ * real matrix; NULL without them */
+Tensor *wnet_rc_maps(Ctx *c, WNet *w, Tensor *emb);
 
 #endif
