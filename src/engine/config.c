@@ -71,6 +71,7 @@ static const CfgKey SCHEMA[] = {
     {"diffusion.pad", CFG_INT, "0", 0, 4096, NULL, "pad the weight matrix to an N x N image (authors 128); 0: the smallest that fits"},
     {"diffusion.cond_maps", CFG_BOOL, "false", 0, 0, NULL, "also feed the activation along rows and the input along columns as image channels (not in the paper)"},
     {"diffusion.rc_maps", CFG_INT, "0", 0, 64, NULL, "k learned row and column maps from the conditioning embedding as 2k more image channels (0: none; not in the paper)"},
+    {"diffusion.rc_hidden", CFG_INT, "0", 0, 4096, NULL, "with rc_maps: a hidden SiLU layer of this width between the embedding and the maps (0: none)"},
     {"diffusion.rc_product", CFG_BOOL, "false", 0, 0, NULL, "with rc_maps: also the k products row x column (rank-k outer products) as k more channels"},
     {"diffusion.target", CFG_ENUM, "eps", 0, 0, "eps|x0", "what the network predicts: the noise (DDPM, the paper) or the clean direction Omega_0"},
     {"diffusion.holdout", CFG_INT, "256", 0, 1 << 20, NULL, "overfit samples held out of diffusion and scale training to measure the generator's fit (at most a quarter of them)"},

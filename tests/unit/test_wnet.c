@@ -20,7 +20,7 @@
 enum { ROWS = 5, COLS = 7, K = 2 };
 
 /* a small network on a 5 x 7 matrix (padded to 6 x 8 by two levels), conditioning 7, 5, 3 */
-static void make_wnet(Ctx *c, WNet *w, const char *target, int product)
+static void make_wnet(Ctx *c, WNet *w, const char *target, int product, int hidden)
 {
     Config cfg;
     config_init(&cfg);
@@ -32,6 +32,8 @@ static void make_wnet(Ctx *c, WNet *w, const char *target, int product)
     config_set(&cfg, product ? "diffusion.rc_product=true" : "diffusion.rc_product=false", &st);
     char t[64];
     snprintf(t, sizeof t, "diffusion.target=%s", target);
+    config_set(&cfg, t, &st);
+    snprintf(t, sizeof t, "diffusion.rc_hidden=%d", hidden);
     config_set(&cfg, t, &st);
     CondDims d = {COLS, ROWS, 3};
     CHECK(wnet_config(&cfg, ROWS, COLS, d, w, &st) == 0, "%s", st.msg);
@@ -49,7 +51,7 @@ TEST(row_and_column_maps_broadcast_the_learned_factors)
 {
     Ctx *c = ctx_create(backend_cpu(), 1, 5);
     WNet w;
-    make_wnet(c, &w, "eps", 1);
+    make_wnet(c, &w, "eps", 1, 0);
     const int B = 2, T = unet_temb_dim(w.unet), H = w.H, W = w.W;
     CHECK(H == 6 && W == 8 && w.top == 1 && w.left == 1, "5x7 in %dx%d at %d,%d", H, W, w.top, w.left);
     float *e = malloc(sizeof(float) * (size_t)(B * T));
@@ -111,7 +113,7 @@ TEST(row_and_column_maps_gradients_match_finite_differences)
 {
     Ctx *c = ctx_create(backend_cpu(), 1, 6);
     WNet w;
-    make_wnet(c, &w, "eps", 1);
+    make_wnet(c, &w, "eps", 1, 6); /* with the hidden layer: every map parameter on the path */
     const int B = 2, T = unet_temb_dim(w.unet);
     const int64_t nm = (int64_t)B * 3 * K * w.H * w.W;
     float *P = malloc(sizeof(float) * (size_t)nm), *e = malloc(sizeof(float) * (size_t)(B * T));
@@ -145,7 +147,7 @@ TEST(row_and_column_maps_gradients_match_finite_differences)
         free(g);
         checked++;
     }
-    CHECK(checked == 4, "found %d condmap parameters (row/column weight and bias)", checked);
+    CHECK(checked == 6, "found %d condmap parameters (hidden, row and column weight and bias)", checked);
     ctx_step_end(c);
     /* f(x +- h v) */
     const float h = 1e-2f;
@@ -202,7 +204,7 @@ TEST(x0_target_sampler_returns_the_networks_omega0)
     const uint64_t id = 3;
     for (int target_x0 = 1; target_x0 >= 0; target_x0--) {
         WNet w;
-        make_wnet(c, &w, target_x0 ? "x0" : "eps", 0);
+        make_wnet(c, &w, target_x0 ? "x0" : "eps", 0, 0);
         ParamSet *ps = unet_params(w.unet);
         for (int i = 0; i < ps->count; i++) {
             Tensor *p = ps->params[i];

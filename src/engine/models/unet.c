@@ -40,7 +40,8 @@ struct UNet {
     Tensor *up_w[UNET_MAX_LEVELS], *up_b[UNET_MAX_LEVELS];
     Tensor *norm_out_g, *norm_out_b, *conv_out_w, *conv_out_b;
     Tensor *cond_w[3], *cond_b[3], *codeout_w, *codeout_b;
-    Tensor *maprow_w, *maprow_b, *mapcol_w, *mapcol_b; /* (k*rows, T), (k*cols, T) */
+    Tensor *maphid_w, *maphid_b;                       /* (hidden, T) or NULL */
+    Tensor *maprow_w, *maprow_b, *mapcol_w, *mapcol_b; /* (k*rows, T or hidden), (k*cols, T or hidden) */
     int H, W;
 };
 
@@ -221,9 +222,14 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
         u->codeout_b = params_add(u->ps, "codeout.bias", SHAPE(T));
     }
     if (cfg->map_k) {
-        u->maprow_w = params_add(u->ps, "condmap.row.weight", SHAPE(cfg->map_k * cfg->map_rows, T));
+        const int hin = cfg->map_hidden > 0 ? cfg->map_hidden : T;
+        if (cfg->map_hidden > 0) {
+            u->maphid_w = params_add(u->ps, "condmap.hidden.weight", SHAPE(cfg->map_hidden, T));
+            u->maphid_b = params_add(u->ps, "condmap.hidden.bias", SHAPE(cfg->map_hidden));
+        }
+        u->maprow_w = params_add(u->ps, "condmap.row.weight", SHAPE(cfg->map_k * cfg->map_rows, hin));
         u->maprow_b = params_add(u->ps, "condmap.row.bias", SHAPE(cfg->map_k * cfg->map_rows));
-        u->mapcol_w = params_add(u->ps, "condmap.col.weight", SHAPE(cfg->map_k * cfg->map_cols, T));
+        u->mapcol_w = params_add(u->ps, "condmap.col.weight", SHAPE(cfg->map_k * cfg->map_cols, hin));
         u->mapcol_b = params_add(u->ps, "condmap.col.bias", SHAPE(cfg->map_k * cfg->map_cols));
     }
     params_finalize(u->ps);
@@ -254,6 +260,7 @@ UNet *unet_create(Ctx *c, const UNetConfig *cfg)
     for (int i = 0; i < cfg->ncond; i++) init_torch_default(c, u->cond_w[i], u->cond_b[i]);
     if (cfg->ncond) init_torch_default(c, u->codeout_w, u->codeout_b);
     if (cfg->map_k) {
+        if (u->maphid_w) init_torch_default(c, u->maphid_w, u->maphid_b);
         init_torch_default(c, u->maprow_w, u->maprow_b);
         init_torch_default(c, u->mapcol_w, u->mapcol_b);
     }
@@ -356,6 +363,7 @@ void unet_cond_rowcol(Ctx *c, UNet *u, Tensor *emb, Tensor **rows, Tensor **cols
     ENG_ASSERT(cfg->map_k > 0, "unet_cond_rowcol: the network was built without row/column maps");
     const int B = emb->shape[0];
     Tensor *h = op_silu(c, emb);
+    if (u->maphid_w) h = op_silu(c, op_linear(c, h, u->maphid_w, u->maphid_b));
     *rows = op_reshape(c, op_linear(c, h, u->maprow_w, u->maprow_b), SHAPE(B, cfg->map_k, cfg->map_rows, 1));
     *cols = op_reshape(c, op_linear(c, h, u->mapcol_w, u->mapcol_b), SHAPE(B, cfg->map_k, 1, cfg->map_cols));
 }

@@ -34,6 +34,7 @@ typedef struct {
     int mid_attn;             /* attention blocks in the middle (DDIM: 1, the paper says 2) */
     int map_k;                /* learned row/column maps from the conditioning (0: none) */
     int map_rows, map_cols;   /* their lengths (the weight matrix's rows and columns) */
+    int map_hidden;           /* a hidden SiLU layer of this width before them (0: none) */
     float dropout;
     float gn_eps;             /* GroupNorm epsilon (DDIM: 1e-6) */
 } UNetConfig;
@@ -59,8 +60,9 @@ Tensor *unet_forward(Ctx *c, UNet *u, Tensor *x, Tensor *t, Tensor *cond);
 Tensor *unet_cond_embed(Ctx *c, UNet *u, Tensor *const *inputs);
 
 /* Learned row and column maps of a conditioning embedding emb (B, 4*ch) (a choice of this
- * workbench, not the paper's): R = Linear(SiLU(emb)) as (B, map_k, map_rows, 1) and
- * C = Linear(SiLU(emb)) as (B, map_k, 1, map_cols), to be broadcast along the other axis by
+ * workbench, not the paper's): R = Linear(h) as (B, map_k, map_rows, 1) and C = Linear(h) as
+ * (B, map_k, 1, map_cols) with h = SiLU(emb), or h = SiLU(Linear(SiLU(emb))) of width
+ * map_hidden when that is set, to be broadcast along the other axis by
  * the caller. A single-sample shift of a linear layer is an outer product r c^T whose factors
  * depend on the sample; as image channels the outer product becomes a per-pixel product. */
 void unet_cond_rowcol(Ctx *c, UNet *u, Tensor *emb, Tensor **rows, Tensor **cols);

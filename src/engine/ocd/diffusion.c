@@ -96,6 +96,7 @@ static int save(StageEnv *env, WNet *w, Optimizer *opt, Ema *ema, DiffState *ds,
     r = r ? r : h5w_attr_str(f, grp, "target", w->target_x0 ? "x0" : "eps", st);
     r = r ? r : h5w_attr_int(f, grp, "rc_maps", w->rc_k, st);
     r = r ? r : h5w_attr_int(f, grp, "rc_product", w->rc_product, st);
+    r = r ? r : h5w_attr_int(f, grp, "rc_hidden", w->ucfg.map_hidden, st);
     if (complete) {
         r = r ? r : h5w_attr_double(f, grp, "train_direction_cosine", ds->trained.cos_mean, st);
         r = r ? r : h5w_attr_double(f, grp, "train_direction_cosine_other_sample", ds->trained.cos_other_mean, st);

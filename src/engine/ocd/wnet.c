@@ -67,6 +67,7 @@ int wnet_config(const Config *cfg, int rows, int cols, CondDims d, WNet *w, Stat
     u->map_k = w->rc_k;
     u->map_rows = rows;
     u->map_cols = cols;
+    u->map_hidden = w->rc_k ? cfg_int(cfg, "diffusion.rc_hidden") : 0;
     u->out_ch = 1;
     u->ch = cfg_int(cfg, "diffusion.ch");
     /* DDIM's sinusoid has ch frequencies; a narrow CPU network gets 64 so that 1000 timesteps
