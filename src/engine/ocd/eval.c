@@ -293,7 +293,7 @@ static const MethodRow METHODS[] = {
     {{"base", "base", EVAL_GROUP_BASE, 1, ALL, 0}, 0, NULL, run_base},
     {{"base_ensemble", "base ensemble x{E} (averaged renders: the control)", EVAL_GROUP_BASE, 0, NERF, 0}, 0, NULL,
      run_base_ensemble},
-    {{"base_temperature", "temperature-scaled base (T = {T}, fitted on the validation split)", EVAL_GROUP_BASE, 1, CLS, 0},
+    {{"base_temperature", "temperature-scaled base (T = {T}, fitted on {V} validation samples)", EVAL_GROUP_BASE, 1, CLS, 0},
      0, skip_temperature, run_base_temperature},
     {{"ocd", "OCD ({layer})", EVAL_GROUP_OCD, 0, ALL, 0}, 0, NULL, run_ocd},
     {{"ocd_ensemble", "OCD ensemble x{E}", EVAL_GROUP_OCD, 0, ALL, 0}, 0, NULL, run_ocd_ensemble},

@@ -26,7 +26,7 @@ typedef enum {
 typedef struct {
     const char *key;   /* its group under /eval */
     const char *label; /* {layer}: the selected layer, {alt}: the runner-up, {E}: eval.ensemble,
-                          {T}: the fitted temperature */
+                          {T}: the fitted temperature, {V}: the validation samples it was fitted on */
     EvalGroup group;
     int deterministic; /* no randomness outside NeRF (whose renders jitter): computed once, repeated */
     unsigned tasks;

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the label of row m: the table's format with {layer}, {alt}, {E}, {T} filled in, and the
- * subset a costly method ran on */
+/* the label of row m: the table's format with {layer}, {alt}, {E}, {T}, {V} filled in, and
+ * the subset a costly method ran on */
 static void format_label(const Eval *ev, int m, char *buf, size_t len)
 {
     const Model *model = ev->env->model;
@@ -34,6 +34,10 @@ static void format_label(const Eval *ev, int m, char *buf, size_t len)
             p += 3;
         } else if (!strncmp(p, "{T}", 3)) {
             snprintf(val, sizeof val, "%.3f", ev->T);
+            v = val;
+            p += 3;
+        } else if (!strncmp(p, "{V}", 3)) {
+            snprintf(val, sizeof val, "%d", ev->val_n);
             v = val;
             p += 3;
         }
