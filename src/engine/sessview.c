@@ -301,8 +301,8 @@ void sessview_verdict_line(const SessView *v, int brief, char *buf, size_t len)
     const char *metric = v->metrics[0];
     double d, lo, hi;
     const char *w = sessview_verdict(v, 0, &d, &lo, &hi);
-    char iv[96];
     if (!w) {
+        char iv[96];
         sessview_fmt_diff(metric, ocd->mean[0] - base->mean[0], NAN, NAN, iv, sizeof iv);
         snprintf(buf, len,
                  "OCD vs the base model on %s: %s in the means, no verdict (no paired interval: the session's eval "

@@ -29,8 +29,11 @@ static int group_of(const char *key)
 
 static uint32_t group_colour(int g)
 {
-    static const int idx[EVAL_NGROUPS] = {[EVAL_GROUP_BASE] = -1, [EVAL_GROUP_OCD] = 0, [EVAL_GROUP_CEILING] = 1,
-                                          [EVAL_GROUP_BOUND] = 2, [EVAL_GROUP_TENT] = 4};
+    static const int idx[EVAL_NGROUPS] = {[EVAL_GROUP_BASE] = -1,
+                                          [EVAL_GROUP_OCD] = 0,
+                                          [EVAL_GROUP_CEILING] = 1,
+                                          [EVAL_GROUP_BOUND] = 2,
+                                          [EVAL_GROUP_TENT] = 4};
     return g == EVAL_GROUP_BASE ? 0x7f7f7f : chart_colour(idx[g]);
 }
 
@@ -127,16 +130,18 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
         }
     }
     if (v->bootstrap_resamples > 0)
-        snprintf(f->caption, f->caption_len,
-                 "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
-                 "base model's value dashed; bars start where the axis does. \"better\" or \"worse\" marks a method whose "
-                 "paired %.0f%% bootstrap interval of the difference to the base (%lld resamples) excludes 0.",
-                 v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples,
-                 100 * v->bootstrap_level, (long long)v->bootstrap_resamples);
+        snprintf(
+            f->caption, f->caption_len,
+            "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
+            "base model's value dashed; bars start where the axis does. \"better\" or \"worse\" marks a method whose "
+            "paired %.0f%% bootstrap interval of the difference to the base (%lld resamples) excludes 0.",
+            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples, 100 * v->bootstrap_level,
+            (long long)v->bootstrap_resamples);
     else
-        snprintf(f->caption, f->caption_len,
-                 "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
-                 "base model's value dashed; bars start where the axis does. The session has no paired intervals.",
-                 v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples);
+        snprintf(
+            f->caption, f->caption_len,
+            "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
+            "base model's value dashed; bars start where the axis does. The session has no paired intervals.",
+            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples);
     return 0;
 }

@@ -20,8 +20,8 @@ int results_check(const SessView *v, Status *st)
 void results_write_md_table(const SessView *v, FILE *f)
 {
     const char *m0 = v->metrics[0], *m1 = v->metrics[1];
-    fprintf(f, "| method | %s | %s | n | %s − base [%.0f%% CI] | %s verdict | %s − base [%.0f%% CI] | %s verdict |\n", m0,
-            m1, m0, 100 * v->bootstrap_level, m0, m1, 100 * v->bootstrap_level, m1);
+    fprintf(f, "| method | %s | %s | n | %s − base [%.0f%% CI] | %s verdict | %s − base [%.0f%% CI] | %s verdict |\n",
+            m0, m1, m0, 100 * v->bootstrap_level, m0, m1, 100 * v->bootstrap_level, m1);
     fprintf(f, "|---|---:|---:|---:|---:|---|---:|---|\n");
     for (int i = 0; i < v->nrows; i++) {
         const SvRow *r = &v->rows[i];
@@ -29,8 +29,10 @@ void results_write_md_table(const SessView *v, FILE *f)
         const char *w[2];
         sessview_fmt_metric(m0, r->mean[0], r->sd[0], a, sizeof a);
         sessview_fmt_metric(m1, r->mean[1], r->sd[1], b, sizeof b);
-        for (int m = 0; m < 2; m++) sessview_row_diff_cells(r, v->metrics[m], m, d[m], sizeof d[m], &w[m]);
-        fprintf(f, "| %s | %s | %s | %lld | %s | %s | %s | %s |\n", r->label, a, b, (long long)r->n, d[0], w[0], d[1], w[1]);
+        for (int m = 0; m < 2; m++)
+            sessview_row_diff_cells(r, v->metrics[m], m, d[m], sizeof d[m], &w[m]);
+        fprintf(f, "| %s | %s | %s | %lld | %s | %s | %s | %s |\n", r->label, a, b, (long long)r->n, d[0], w[0], d[1],
+                w[1]);
     }
 }
 
@@ -96,7 +98,8 @@ void results_write_csv(const SessView *v, FILE *f)
     fprintf(f, "method,label,%s_mean,%s_sd,%s_mean,%s_sd,n,test_samples", v->metrics[0], v->metrics[0], v->metrics[1],
             v->metrics[1]);
     for (int m = 0; m < 2; m++)
-        fprintf(f, ",%s_diff,%s_diff_lo,%s_diff_hi,%s_verdict", v->metrics[m], v->metrics[m], v->metrics[m], v->metrics[m]);
+        fprintf(f, ",%s_diff,%s_diff_lo,%s_diff_hi,%s_verdict", v->metrics[m], v->metrics[m], v->metrics[m],
+                v->metrics[m]);
     fprintf(f, "\n");
     for (int i = 0; i < v->nrows; i++) {
         const SvRow *r = &v->rows[i];

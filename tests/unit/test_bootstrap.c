@@ -35,7 +35,8 @@ TEST(two_identical_methods_have_an_interval_around_zero_and_no_difference)
           "verdicts %s / %s", boot_verdict(&iv, 0), boot_verdict(&iv, 1));
     /* two methods that differ only by noise of mean zero: still no difference */
     double b[N];
-    for (int i = 0; i < N; i++) b[i] = a[i] + ((i % 2) ? 0.01 : -0.01);
+    for (int i = 0; i < N; i++)
+        b[i] = a[i] + ((i % 2) ? 0.01 : -0.01);
     const BootSeries t = {b, a, BOOT_MEAN, 1.0};
     CHECK(boot_paired(&t, 1, N, RES, BOOT_KEY, &iv) == 0, "boot_paired failed");
     CHECK(iv.lo < 0 && iv.hi > 0 && !strcmp(boot_verdict(&iv, 0), "no difference"), "+-0.01 noise: [%g, %g] %s", iv.lo,
@@ -67,9 +68,11 @@ TEST(a_constant_shift_is_the_difference_and_its_interval_excludes_zero)
     CHECK(!strcmp(boot_verdict(&iv[0], 1), "better") && !strcmp(boot_verdict(&iv[1], 1), "worse"), "scores: %s, %s",
           boot_verdict(&iv[0], 1), boot_verdict(&iv[1], 1));
     /* a shift smaller than the spread but systematic: still resolved, since the pairs cancel the spread */
-    for (int i = 0; i < N; i++) better[i] = base[i] - 1e-4;
+    for (int i = 0; i < N; i++)
+        better[i] = base[i] - 1e-4;
     const BootSeries t = {better, base, BOOT_MEAN, 1.0};
-    CHECK(boot_paired(&t, 1, N, RES, BOOT_KEY, iv) == 0 && iv[0].hi < 0, "a 1e-4 paired shift: [%g, %g]", iv[0].lo, iv[0].hi);
+    CHECK(boot_paired(&t, 1, N, RES, BOOT_KEY, iv) == 0 && iv[0].hi < 0, "a 1e-4 paired shift: [%g, %g]", iv[0].lo,
+          iv[0].hi);
 }
 
 TEST(intervals_repeat_with_the_key_and_move_with_another)
@@ -82,8 +85,8 @@ TEST(intervals_repeat_with_the_key_and_move_with_another)
     boot_paired(&s, 1, N, RES, BOOT_KEY, &x);
     boot_paired(&s, 1, N, RES, BOOT_KEY, &y);
     boot_paired(&s, 1, N, RES, BOOT_KEY + 1, &z);
-    CHECK(x.lo == y.lo && x.hi == y.hi && x.diff == y.diff, "the same key gave [%.17g, %.17g] then [%.17g, %.17g]", x.lo, x.hi,
-          y.lo, y.hi);
+    CHECK(x.lo == y.lo && x.hi == y.hi && x.diff == y.diff, "the same key gave [%.17g, %.17g] then [%.17g, %.17g]",
+          x.lo, x.hi, y.lo, y.hi);
     CHECK(z.diff == x.diff, "the point estimate does not depend on the key");
     CHECK(z.lo != x.lo || z.hi != x.hi, "another key gave the same interval [%g, %g]", z.lo, z.hi);
     /* the same series in a call with others: the index stream is shared, so the same interval */
@@ -99,26 +102,29 @@ TEST(the_statistic_is_recomputed_on_each_resample)
 {
     double a[N], b[N];
     losses(9, N, a);
-    for (int i = 0; i < N; i++) b[i] = 4 * a[i];
+    for (int i = 0; i < N; i++)
+        b[i] = 4 * a[i];
     /* RMSE in target units (scale 2): 2 sqrt(mean a) - 2 sqrt(mean 4a) = -2 sqrt(mean a) exactly */
     const BootSeries s[2] = {{a, b, BOOT_SQRT, 2.0}, {a, b, BOOT_NEG_LOG10, 1.0}};
     BootInterval iv[2];
     boot_paired(s, 2, N, RES, BOOT_KEY, iv);
     double m = 0;
-    for (int i = 0; i < N; i++) m += a[i];
+    for (int i = 0; i < N; i++)
+        m += a[i];
     m /= N;
     CHECK_CLOSE(iv[0].diff, -2 * sqrt(m), 1e-12, 1e-12, "RMSE difference of the means");
     CHECK(iv[0].lo < iv[0].diff && iv[0].diff < iv[0].hi && iv[0].hi < 0, "RMSE interval [%g, %g]", iv[0].lo, iv[0].hi);
     /* PSNR: -10 log10(m) + 10 log10(4 m) = 10 log10 4 on every resample */
     CHECK_CLOSE(iv[1].diff, 10 * log10(4.0), 1e-9, 0, "PSNR difference");
     CHECK_CLOSE(iv[1].lo, 10 * log10(4.0), 1e-9, 0, "PSNR interval low");
-    CHECK(!strcmp(boot_verdict(&iv[1], 1), "better"), "a 4x smaller error is a better PSNR: %s", boot_verdict(&iv[1], 1));
+    CHECK(!strcmp(boot_verdict(&iv[1], 1), "better"), "a 4x smaller error is a better PSNR: %s",
+          boot_verdict(&iv[1], 1));
     /* a zero error has an infinite PSNR: no interval */
     double z[4] = {0, 0, 0, 0}, o[4] = {1, 1, 1, 1};
     const BootSeries p = {z, o, BOOT_NEG_LOG10, 1.0};
     boot_paired(&p, 1, 4, RES, BOOT_KEY, iv);
-    CHECK(isnan(iv[0].lo) && !strcmp(boot_verdict(&iv[0], 1), "undetermined"), "PSNR of zero error: [%g, %g] %s", iv[0].lo,
-          iv[0].hi, boot_verdict(&iv[0], 1));
+    CHECK(isnan(iv[0].lo) && !strcmp(boot_verdict(&iv[0], 1), "undetermined"), "PSNR of zero error: [%g, %g] %s",
+          iv[0].lo, iv[0].hi, boot_verdict(&iv[0], 1));
 }
 
 TEST(percentiles_interpolate_between_order_statistics)

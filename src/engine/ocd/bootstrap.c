@@ -35,11 +35,13 @@ int boot_paired(const BootSeries *s, int ns, int n, int resamples, uint64_t key,
 {
     if (n < 1 || resamples < 2) return -1;
     double *diff = malloc(sizeof(double) * (size_t)resamples * (size_t)(ns > 0 ? ns : 1));
-    double *sa = calloc((size_t)(ns > 0 ? ns : 1), sizeof(double)), *sb = calloc((size_t)(ns > 0 ? ns : 1), sizeof(double));
+    double *sa = calloc((size_t)(ns > 0 ? ns : 1), sizeof(double)),
+           *sb = calloc((size_t)(ns > 0 ? ns : 1), sizeof(double));
     /* the counters of one resample: n indices, four per Philox call */
     const uint64_t per = ((uint64_t)n + 3) / 4;
     for (int k = 0; k < resamples; k++) {
-        for (int j = 0; j < ns; j++) sa[j] = sb[j] = 0.0;
+        for (int j = 0; j < ns; j++)
+            sa[j] = sb[j] = 0.0;
         for (int i = 0; i < n; i += 4) {
             const PhiloxOut r = philox4x32(key, (uint64_t)k * per + (uint64_t)i / 4);
             for (int lane = 0; lane < 4 && i + lane < n; lane++) {
@@ -64,7 +66,8 @@ int boot_paired(const BootSeries *s, int ns, int n, int resamples, uint64_t key,
         out[j].diff = boot_stat(s[j].stat, s[j].scale, ma / n) - boot_stat(s[j].stat, s[j].scale, mb / n);
         double *d = diff + (size_t)j * resamples;
         int finite = 1;
-        for (int k = 0; k < resamples && finite; k++) finite = isfinite(d[k]);
+        for (int k = 0; k < resamples && finite; k++)
+            finite = isfinite(d[k]);
         if (!finite) {
             out[j].lo = out[j].hi = NAN;
             continue;

@@ -59,7 +59,8 @@ static void repeat_means(const Eval *ev, int m, EvalSource from, int n, double *
     const double *x = from == EVAL_FROM_CORRECT ? ev->correct[m] : ev->loss[m];
     for (int i = 0; i < n; i++) {
         double s = 0.0;
-        for (int r = 0; r < ev->R; r++) s += x[(int64_t)r * ev->n[m] + i];
+        for (int r = 0; r < ev->R; r++)
+            s += x[(int64_t)r * ev->n[m] + i];
         out[i] = s / ev->R;
     }
 }
@@ -106,7 +107,8 @@ static int write_intervals(const Eval *ev, H5File *f, const EvalMetricInfo *mt[2
         double *base[2] = {vals + (size_t)n * 2 * nr, vals + (size_t)n * (2 * nr + 1)};
         BootSeries s[2 * EVAL_MAX_METHODS];
         BootInterval iv[2 * EVAL_MAX_METHODS];
-        for (int k = 0; k < 2; k++) repeat_means(ev, ib, mt[k]->from, n, base[k]);
+        for (int k = 0; k < 2; k++)
+            repeat_means(ev, ib, mt[k]->from, n, base[k]);
         for (int j = 0; j < nr; j++)
             for (int k = 0; k < 2; k++) {
                 double *a = vals + (size_t)n * (2 * j + k);
@@ -119,9 +121,12 @@ static int write_intervals(const Eval *ev, H5File *f, const EvalMetricInfo *mt[2
             snprintf(grp, sizeof grp, "eval/%s", eval_method_at(rows[j])->key);
             for (int k = 0; k < 2 && rc == 0; k++) {
                 const BootInterval *x = &iv[2 * j + k];
-                rc = rc ? rc : (snprintf(an, sizeof an, "%s_diff", mt[k]->name), h5w_attr_double(f, grp, an, x->diff, st));
-                rc = rc ? rc : (snprintf(an, sizeof an, "%s_diff_lo", mt[k]->name), h5w_attr_double(f, grp, an, x->lo, st));
-                rc = rc ? rc : (snprintf(an, sizeof an, "%s_diff_hi", mt[k]->name), h5w_attr_double(f, grp, an, x->hi, st));
+                rc = rc ? rc
+                        : (snprintf(an, sizeof an, "%s_diff", mt[k]->name), h5w_attr_double(f, grp, an, x->diff, st));
+                rc = rc ? rc
+                        : (snprintf(an, sizeof an, "%s_diff_lo", mt[k]->name), h5w_attr_double(f, grp, an, x->lo, st));
+                rc = rc ? rc
+                        : (snprintf(an, sizeof an, "%s_diff_hi", mt[k]->name), h5w_attr_double(f, grp, an, x->hi, st));
                 rc = rc ? rc
                         : (snprintf(an, sizeof an, "%s_verdict", mt[k]->name),
                            h5w_attr_str(f, grp, an, boot_verdict(x, mt[k]->higher_is_better), st));
@@ -146,7 +151,8 @@ static int write_row(const Eval *ev, H5File *f, int m, const EvalMetricInfo *mt[
         const double *x = mt[k]->from == EVAL_FROM_CORRECT ? ev->correct[m] : ev->loss[m];
         for (int r = 0; r < R; r++) {
             double s = 0.0;
-            for (int i = 0; i < n; i++) s += x[(int64_t)r * n + i];
+            for (int i = 0; i < n; i++)
+                s += x[(int64_t)r * n + i];
             v[k][r] = n > 0 ? boot_stat(mt[k]->stat, scale[k], s / n) : NAN;
         }
         ocd_mean_sd(v[k], R, &mu[k], &sd[k]);
@@ -161,7 +167,8 @@ static int write_row(const Eval *ev, H5File *f, int m, const EvalMetricInfo *mt[
     rc = rc ? rc : (snprintf(p, sizeof p, "%s/loss_per_sample", grp), h5w_doubles(f, p, ev->loss[m], 2, dims, st));
     if (kind == TASK_CLASSIFICATION && rc == 0) {
         int64_t *c = malloc(sizeof(int64_t) * (size_t)R * (size_t)(n > 0 ? n : 1));
-        for (int64_t i = 0; i < (int64_t)R * n; i++) c[i] = ev->correct[m][i] != 0.0;
+        for (int64_t i = 0; i < (int64_t)R * n; i++)
+            c[i] = ev->correct[m][i] != 0.0;
         snprintf(p, sizeof p, "%s/correct_per_sample", grp);
         rc = h5w_ints(f, p, c, 2, dims, st);
         free(c);
@@ -208,8 +215,9 @@ int eval_write_results(Eval *ev, double total_seconds)
     rc = rc ? rc
             : h5w_attr_str(f, "eval", "units",
                            kind == TASK_CLASSIFICATION ? "ce: mean cross-entropy (nats); accuracy: fraction correct"
-                           : kind == TASK_REGRESSION   ? "mse: of the standardised target; rmse: in the target's units"
-                                                       : "mse: RGB in [0,1] over every pixel of the test views; psnr: -10 log10(mse)",
+                           : kind == TASK_REGRESSION
+                               ? "mse: of the standardised target; rmse: in the target's units"
+                               : "mse: RGB in [0,1] over every pixel of the test views; psnr: -10 log10(mse)",
                            st);
     rc = rc ? rc : h5w_attr_int(f, "eval", "test_samples", ev->ntest, st);
     rc = rc ? rc : h5w_attr_int(f, "eval", "repeats", ev->R, st);

@@ -28,7 +28,8 @@ int infer_pipeline_load(StageEnv *env, const char *prefix, OcdPipeline *p)
         infer_pipeline_free(p);
         return -1;
     }
-    for (int i = 0; i < p->k.n; i++) p->rho_mean += p->k.rho[i];
+    for (int i = 0; i < p->k.n; i++)
+        p->rho_mean += p->k.rho[i];
     p->rho_mean /= p->k.n;
     p->ok = 1;
     return 0;
@@ -69,8 +70,11 @@ int infer_draws(StageEnv *env, Task *t, OcdPipeline *p, const Schedule *sch, con
                 memmove(cout + at * d.dout, cout + (int64_t)b * d.dout, sizeof(float) * (size_t)d.dout);
                 ids[at] = infer_draw_id(idx[b], draw0 + dd);
             }
-        SamplerOpts so = {.key = key, .ids = ids, .dropout = cfg_bool(env->cfg, "diffusion.sample_dropout"),
-                          .hook = hook, .user = user};
+        SamplerOpts so = {.key = key,
+                          .ids = ids,
+                          .dropout = cfg_bool(env->cfg, "diffusion.sample_dropout"),
+                          .hook = hook,
+                          .user = user};
         rc = sampler_run(env->c, &p->w, sch, cin, cact, cout, (int)n, &so, om);
     }
     free(cin);
@@ -90,7 +94,8 @@ double infer_loss(const Task *t, const float *pred, const float *y, int *correct
         for (int k = 1; k < K; k++)
             if (pred[k] > mx) mx = pred[k], best = k;
         double s = 0.0;
-        for (int k = 0; k < K; k++) s += exp((double)pred[k] - mx);
+        for (int k = 0; k < K; k++)
+            s += exp((double)pred[k] - mx);
         if (correct) *correct = best == lab;
         return log(s) + mx - pred[lab];
     }

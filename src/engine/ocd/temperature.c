@@ -12,7 +12,8 @@ static double slope(const float *z, const float *y, int n, int K, double b)
     for (int i = 0; i < n; i++) {
         const float *zi = z + (long)i * K;
         double mx = zi[0];
-        for (int k = 1; k < K; k++) mx = fmax(mx, zi[k]);
+        for (int k = 1; k < K; k++)
+            mx = fmax(mx, zi[k]);
         double s = 0.0, ez = 0.0;
         for (int k = 0; k < K; k++) {
             const double e = exp(b * (zi[k] - mx));
@@ -26,21 +27,24 @@ static double slope(const float *z, const float *y, int n, int K, double b)
 
 double temperature_nll(const float *logits, const float *labels, int n, int K, double T)
 {
+    if (n < 1 || K < 1) return NAN;
     double nll = 0.0;
     for (int i = 0; i < n; i++) {
         const float *zi = logits + (long)i * K;
         double mx = zi[0] / T;
-        for (int k = 1; k < K; k++) mx = fmax(mx, zi[k] / T);
+        for (int k = 1; k < K; k++)
+            mx = fmax(mx, zi[k] / T);
         double s = 0.0;
-        for (int k = 0; k < K; k++) s += exp(zi[k] / T - mx);
+        for (int k = 0; k < K; k++)
+            s += exp(zi[k] / T - mx);
         nll += log(s) + mx - zi[(int)labels[i]] / T;
     }
-    return n > 0 ? nll / n : NAN;
+    return nll / n;
 }
 
 double temperature_fit(const float *logits, const float *labels, int n, int K)
 {
-    if (n < 1) return 1.0;
+    if (n < 1 || K < 1) return 1.0;
     /* bisection on log b over [1/TMAX, 1/TMIN]; the ends stand when the slope keeps its sign
      * (logits that rank every label first want T -> 0, constant logits any T) */
     double lo = log(1.0 / TEMPERATURE_MAX), hi = log(1.0 / TEMPERATURE_MIN);
