@@ -1,6 +1,7 @@
 /* `ocd results DIR [--format md|csv|json]`: the eval stage's table, read from the session
- * file: every method with each metric's mean and SD over the repeats (and n), beside the
- * base model, with a line saying whether OCD beat the base model. The formatting is
+ * file: every method with each metric's mean and SD over the repeats (and n), its paired
+ * difference to the base model with a 95% bootstrap interval and verdict, the notes, and a
+ * line saying from OCD's interval whether it beat the base model. The formatting is
  * src/report/results_table.c's, which `ocd report` shares. */
 #include "cli.h"
 

@@ -24,6 +24,7 @@ static const CfgKey SCHEMA[] = {
     {"data.train_limit", CFG_INT, "0", 0, BIG, NULL, "use only the first N training samples (0: all)"},
     {"data.test_limit", CFG_INT, "0", 0, BIG, NULL, "use only the first N test samples (0: all)"},
     {"data.split_seed", CFG_INT, "0", 0, 2147483647, NULL, "seed of the train/val/test split (tabular data)"},
+    {"data.val_count", CFG_INT, "0", 0, BIG, NULL, "hold the last N training samples out as the validation split (0: none; not for datasets with their own)"},
     {"model.arch", CFG_ENUM, "lenet5", 0, 0, "lenet5|mlp|tinynerf|googlenet", "the base model"},
     {"model.hidden", CFG_INT, "256", 1, 65536, NULL, "MLP: width of the two hidden layers"},
     {"model.dropout", CFG_FLOAT, "0", 0, 0.95, NULL, "MLP: dropout after each hidden layer"},
@@ -98,6 +99,8 @@ static const CfgKey SCHEMA[] = {
     {"eval.batch", CFG_INT, "32", 1, 65536, NULL, "eval: test samples per batch"},
     {"eval.tent", CFG_BOOL, "true", 0, 0, NULL, "eval: the Tent baselines (classification)"},
     {"eval.tent_lr", CFG_FLOAT, "1e-3", 1e-9, 10, NULL, "eval: Tent's Adam learning rate"},
+    {"eval.bootstrap", CFG_INT, "2000", 1000, 1000000, NULL, "eval: resamples of the paired bootstrap intervals (method minus base)"},
+    {"eval.costly_limit", CFG_INT, "0", 0, 1 << 30, NULL, "eval: test samples of the costly methods (overfit on test, all layers; 0: as every method)"},
 };
 
 enum { NKEYS = (int)(sizeof SCHEMA / sizeof SCHEMA[0]) };

@@ -1,15 +1,15 @@
 /* See probe.h. A probe is a StageEnv over a session opened read-only, with the trained
- * pipeline of the selected layer loaded the way the eval stage loads it, so that what it
- * shows (a draw, a render) is what the eval stage computed for the same sample and draw. */
+ * pipeline of the selected layer loaded, drawn from and scored through the same code as the
+ * eval stage's (ocd/infer.h), so that what it shows (a draw, a loss, a render) is what the
+ * eval stage computed for the same sample and draw. */
 #include "probe.h"
 
 #include "core/ctx.h"
 #include "h5io.h"
 #include "ocd/collect.h"
 #include "ocd/diffusion.h"
+#include "ocd/infer.h"
 #include "ocd/overfit.h"
-#include "ocd/sampler.h"
-#include "ocd/scale.h"
 #include "ocd/stage.h"
 #include "ocd/task.h"
 #include "session.h"
@@ -28,11 +28,8 @@ struct Probe {
     StageEnv env;
     Task t;
     int have_task;
-    /* the selected layer's pipeline */
-    int ocd, layer;
-    Collected k;
-    WNet w;
-    ScaleNet *scale;
+    /* the selected layer's pipeline (pl.ok: loaded) */
+    OcdPipeline pl;
     Schedule sch;
     uint64_t rng0; /* the RNG counter eval started from: renders jitter from here */
 };
@@ -92,14 +89,10 @@ Probe *probe_open_on(const char *dir, const char *asset_dir, int threads, const 
     h5r_close(f);
     if (session_stage_complete(&p->s, "overfit") && session_stage_complete(&p->s, "diffusion") &&
         session_stage_complete(&p->s, "scale")) {
-        if (collect_load(&p->env, p->s.path, "overfit", &p->k) ||
-            diffusion_load(&p->env, &p->k, p->s.path, "diffusion", &p->w) ||
-            scale_load(&p->env, &p->k, p->s.path, "scale", &p->scale) || diffusion_schedule(cfg, &p->sch, &p->st)) {
+        if (infer_pipeline_load(&p->env, "", &p->pl) || diffusion_schedule(cfg, &p->sch, &p->st)) {
             *st = p->st;
             goto fail;
         }
-        p->layer = p->k.layer;
-        p->ocd = 1;
     }
     return p;
 fail:
@@ -110,13 +103,7 @@ fail:
 void probe_close(Probe *p)
 {
     if (!p) return;
-    if (p->ocd) {
-        wnet_destroy(&p->w);
-        scalenet_destroy(p->scale);
-        collect_free(&p->k);
-    } else if (p->k.n) {
-        collect_free(&p->k);
-    }
+    infer_pipeline_free(&p->pl);
     if (p->have_task) task_free(&p->t);
     if (p->model) model_destroy(p->model);
     dataset_free(&p->ds);
@@ -129,13 +116,13 @@ int probe_task(const Probe *p) { return (int)p->t.kind; }
 int probe_test_count(const Probe *p) { return task_count(&p->t, SPLIT_TEST); }
 int probe_classes(const Probe *p) { return p->t.kind == TASK_CLASSIFICATION ? p->ds.n_classes : 0; }
 int64_t probe_pred_floats(const Probe *p) { return task_pred_floats(&p->t); }
-int probe_sample_steps(const Probe *p) { return p->ocd ? p->sch.nsteps : 0; }
+int probe_sample_steps(const Probe *p) { return p->pl.ok ? p->sch.nsteps : 0; }
 
 void probe_layer(const Probe *p, int *rows, int *cols, const char **name)
 {
-    if (rows) *rows = p->ocd ? p->k.rows : 0;
-    if (cols) *cols = p->ocd ? p->k.cols : 0;
-    if (name) *name = p->ocd ? p->model->layers[p->layer].name : "";
+    if (rows) *rows = p->pl.ok ? p->pl.k.rows : 0;
+    if (cols) *cols = p->pl.ok ? p->pl.k.cols : 0;
+    if (name) *name = p->pl.ok ? p->model->layers[p->pl.layer].name : "";
 }
 
 int probe_layers(const Probe *p, const char **names, int max)
@@ -160,26 +147,12 @@ double probe_test_target(const Probe *p, int i)
     return p->t.kind == TASK_REGRESSION ? y * p->ds.y_std + p->ds.y_mean : y;
 }
 
-/* the eval stage's per-sample loss of one prediction: CE, standardised squared error, or
- * the view's MSE */
-static double loss_of(const Probe *p, const float *pred, const float *y)
-{
-    const int64_t pf = task_pred_floats(&p->t);
-    if (p->t.kind == TASK_CLASSIFICATION) {
-        const int K = p->ds.n_classes;
-        double mx = pred[0], s = 0.0;
-        for (int k = 1; k < K; k++) mx = fmax(mx, pred[k]);
-        for (int k = 0; k < K; k++) s += exp((double)pred[k] - mx);
-        return log(s) + mx - pred[(int)y[0]];
-    }
-    double s = 0.0;
-    for (int64_t k = 0; k < pf; k++) s += ((double)pred[k] - y[k]) * ((double)pred[k] - y[k]);
-    return s / (double)pf;
-}
+/* the eval stage's per-sample loss of one prediction */
+static double loss_of(const Probe *p, const float *pred, const float *y) { return infer_loss(&p->t, pred, y, NULL); }
 
 static int need_ocd(Probe *p, Status *st)
 {
-    if (p->ocd) return 0;
+    if (p->pl.ok) return 0;
     return status_fail(st, ERR_STATE, "%s: the overfit, diffusion and scale stages must be complete for this", p->s.dir);
 }
 
@@ -193,8 +166,8 @@ static int check_index(Probe *p, int index, Status *st)
 /* conditioning and predicted rho of test samples idx[0..B) */
 static int cond_rho(Probe *p, const int64_t *idx, int B, float *cin, float *cact, float *cout, float *rho)
 {
-    if (task_cond(&p->t, p->layer, SPLIT_TEST, idx, B, cin, cact, cout)) return -1;
-    scalenet_predict(p->c, p->scale, cact, cin, B, rho);
+    if (task_cond(&p->t, p->pl.layer, SPLIT_TEST, idx, B, cin, cact, cout)) return -1;
+    scalenet_predict(p->c, p->pl.scale, cact, cin, B, rho);
     return 0;
 }
 
@@ -203,7 +176,7 @@ int probe_rho_test(Probe *p, int n, double *rho, Status *st)
     status_clear(&p->st);
     if (need_ocd(p, st)) return -1;
     if (n > probe_test_count(p)) n = probe_test_count(p);
-    const CondDims d = p->k.d;
+    const CondDims d = p->pl.k.d;
     const int B = p->t.kind == TASK_NERF ? 1 : 64;
     float *cin = malloc(sizeof(float) * (size_t)(B * d.din)), *cact = malloc(sizeof(float) * (size_t)(B * d.dact));
     float *cout = malloc(sizeof(float) * (size_t)(B * d.dout)), *r = malloc(sizeof(float) * (size_t)B);
@@ -231,8 +204,6 @@ int probe_base_predict(Probe *p, int i, float *pred, Status *st)
     return task_predict(&p->t, -1, SPLIT_TEST, &idx, 1, NULL, NULL, pred) ? fail_copy(p, st) : 0;
 }
 
-/* the eval stage's draw: repeat 0's key, stream (index, draw) */
-static uint64_t draw_key(const Probe *p) { return (uint64_t)cfg_int(&p->s.cfg, "run.seed") * 1000003u + 11u; }
 
 /* the sampler's schedule: the session's, or ancestral DDPM over every training timestep; the
  * caller frees it (it is large: SCHED_MAX_T entries) */
@@ -248,42 +219,28 @@ static Schedule *schedule_for(const Probe *p, int ancestral, Status *st)
     return sch;
 }
 
-/* draw `draw` of Omega_0 (B x rows x cols) for test samples idx[0..B), as the eval stage
- * draws it (a draw does not depend on the batch it is drawn in), and the scale model's rho;
- * the hook (may be NULL) sees every step */
+/* draw `draw` of Omega_0 (B x rows x cols) for test samples idx[0..B) with repeat 0's key,
+ * as the eval stage draws it (a draw does not depend on the batch it is drawn in), and the
+ * scale model's rho; the hook (may be NULL) sees every step */
 static int draw_omega(Probe *p, const int64_t *idx, int B, int draw, const Schedule *sch, SamplerHook hook, void *user,
                       float *om, float *rho)
 {
-    const CondDims d = p->k.d;
-    float *cin = malloc(sizeof(float) * (size_t)(B * d.din)), *cact = malloc(sizeof(float) * (size_t)(B * d.dact));
-    float *cout = malloc(sizeof(float) * (size_t)(B * d.dout));
-    uint64_t *ids = malloc(sizeof(uint64_t) * (size_t)B);
-    int rc = cond_rho(p, idx, B, cin, cact, cout, rho);
-    if (rc == 0) {
-        for (int b = 0; b < B; b++) ids[b] = (uint64_t)idx[b] * 64 + (uint64_t)draw;
-        SamplerOpts so = {.key = draw_key(p), .ids = ids, .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
-                          .hook = hook, .user = user};
-        rc = sampler_run(p->c, &p->w, sch, cin, cact, cout, B, &so, om);
-    }
-    free(cin);
-    free(cact);
-    free(cout);
-    free(ids);
-    return rc;
+    return infer_draws(&p->env, &p->t, &p->pl, sch, idx, B, draw, 1, infer_key((uint64_t)cfg_int(&p->s.cfg, "run.seed"), 0),
+                       hook, user, rho, om);
 }
 
 int probe_ocd_predict(Probe *p, int first, int B, float *pred, Status *st)
 {
     status_clear(&p->st);
     if (need_ocd(p, st) || check_index(p, first, st) || check_index(p, first + B - 1, st)) return -1;
-    const int64_t n = (int64_t)p->k.rows * p->k.cols;
+    const int64_t n = (int64_t)p->pl.k.rows * p->pl.k.cols;
     int64_t *idx = malloc(sizeof(int64_t) * (size_t)B);
     float *om = malloc(sizeof(float) * (size_t)(B * n)), *rho = malloc(sizeof(float) * (size_t)B);
     for (int b = 0; b < B; b++) idx[b] = first + b;
     int rc = draw_omega(p, idx, B, 0, &p->sch, NULL, NULL, om, rho);
     if (rc == 0) {
         p->c->rng_offset = p->rng0;
-        rc = task_predict(&p->t, p->layer, SPLIT_TEST, idx, B, om, rho, pred);
+        rc = task_predict(&p->t, p->pl.layer, SPLIT_TEST, idx, B, om, rho, pred);
     }
     free(idx);
     free(om);
@@ -334,15 +291,16 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
     memset(out, 0, sizeof *out);
     status_clear(&p->st);
     if (need_ocd(p, st) || check_index(p, index, st)) return -1;
-    if (draw < 0 || draw >= 64) return status_fail(st, ERR_CONFIG, "draw %d: draws are 0..63", draw);
+    if (draw < 0 || draw >= INFER_MAX_DRAWS)
+        return status_fail(st, ERR_CONFIG, "draw %d: draws are 0..%d", draw, INFER_MAX_DRAWS - 1);
     Schedule *sch = schedule_for(p, ancestral, st);
     if (!sch) return -1;
     const int S = sch->nsteps;
-    const int64_t n = (int64_t)p->k.rows * p->k.cols, pf = task_pred_floats(&p->t);
+    const int64_t n = (int64_t)p->pl.k.rows * p->pl.k.cols, pf = task_pred_floats(&p->t);
     ProbeTrajectory *tr = out;
     tr->steps = S;
-    tr->rows = p->k.rows;
-    tr->cols = p->k.cols;
+    tr->rows = p->pl.k.rows;
+    tr->cols = p->pl.k.cols;
     tr->t = calloc((size_t)S, sizeof(int));
     tr->norm = calloc((size_t)S, sizeof(double));
     tr->x0norm = calloc((size_t)S, sizeof(double));
@@ -368,7 +326,7 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
         tr->loss[k] = NAN;
         if (k % every && k != S - 1) continue;
         p->c->rng_offset = p->rng0;
-        rc = task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, h.x0 + k * n, &rho, pred);
+        rc = task_predict(&p->t, p->pl.layer, SPLIT_TEST, &idx, 1, h.x0 + k * n, &rho, pred);
         if (rc) break;
         tr->loss[k] = loss_of(p, pred, y);
         if (tr->pred) memcpy(tr->pred + k * pf, pred, sizeof(float) * (size_t)pf);
@@ -400,7 +358,7 @@ int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st)
     if (p->t.kind != TASK_NERF) return status_fail(st, ERR_CONFIG, "renders are for NeRF sessions only");
     if (check_index(p, view, st)) return -1;
     if (which != PROBE_TRUTH && which != PROBE_BASE && need_ocd(p, st)) return -1;
-    const int64_t idx = view, n = (int64_t)p->k.rows * p->k.cols;
+    const int64_t idx = view, n = (int64_t)p->pl.k.rows * p->pl.k.cols;
     float *x, *y;
     test_xy(p, view, &x, &y);
     int rc = 0;
@@ -413,15 +371,15 @@ int probe_render(Probe *p, int view, ProbeView which, float *rgb, Status *st)
         float *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
         rc = draw_omega(p, &idx, 1, 0, &p->sch, NULL, NULL, om, &rho);
         p->c->rng_offset = p->rng0;
-        rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, om, &rho, rgb);
+        rc = rc ? rc : task_predict(&p->t, p->pl.layer, SPLIT_TEST, &idx, 1, om, &rho, rgb);
         free(om);
     } else {
-        const OverfitCfg oc = collect_overfit_cfg(&p->s.cfg, p->layer);
+        const OverfitCfg oc = collect_overfit_cfg(&p->s.cfg, p->pl.layer);
         float *delta = malloc(sizeof(float) * (size_t)n);
         const uint64_t seed = (uint64_t)cfg_int(&p->s.cfg, "run.seed");
-        rc = overfit_batch(&p->t, &oc, SPLIT_TEST, &idx, 1, seed * 31u, delta, NULL, NULL);
+        rc = overfit_batch(&p->t, &oc, SPLIT_TEST, &idx, 1, infer_overfit_key(seed, 0), delta, NULL, NULL);
         p->c->rng_offset = p->rng0;
-        rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, delta, NULL, rgb);
+        rc = rc ? rc : task_predict(&p->t, p->pl.layer, SPLIT_TEST, &idx, 1, delta, NULL, rgb);
         free(delta);
     }
     free(x);
@@ -456,12 +414,12 @@ int probe_render_step(Probe *p, int view, int ancestral, int step, float *rgb, S
         free(sch);
         return status_fail(st, ERR_CONFIG, "step %d: the sampler has steps 0..%d", step, S - 1);
     }
-    const int64_t idx = view, n = (int64_t)p->k.rows * p->k.cols;
+    const int64_t idx = view, n = (int64_t)p->pl.k.rows * p->pl.k.cols;
     float *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
     StepGrab g = {.want = step, .x0 = malloc(sizeof(float) * (size_t)n), .n = n};
     int rc = draw_omega(p, &idx, 1, 0, sch, grab_step, &g, om, &rho);
     p->c->rng_offset = p->rng0;
-    rc = rc ? rc : task_predict(&p->t, p->layer, SPLIT_TEST, &idx, 1, g.x0, &rho, rgb);
+    rc = rc ? rc : task_predict(&p->t, p->pl.layer, SPLIT_TEST, &idx, 1, g.x0, &rho, rgb);
     free(om);
     free(g.x0);
     free(sch);
@@ -499,7 +457,7 @@ int probe_layer_gain(Probe *p, int layer, int n, double *loss_base, double *loss
         p->c->rng_offset = p->rng0;
         rc = task_predict(&p->t, -1, SPLIT_TEST, idx, b, NULL, NULL, pred);
         for (int j = 0; j < b && rc == 0; j++) sb += loss_of(p, pred + j * pf, y + j * yf);
-        rc = rc ? rc : overfit_batch(&p->t, &oc, SPLIT_TEST, idx, b, seed * 31u, delta, NULL, NULL);
+        rc = rc ? rc : overfit_batch(&p->t, &oc, SPLIT_TEST, idx, b, infer_overfit_key(seed, 0), delta, NULL, NULL);
         p->c->rng_offset = p->rng0;
         rc = rc ? rc : task_predict(&p->t, layer, SPLIT_TEST, idx, b, delta, NULL, pred);
         for (int j = 0; j < b && rc == 0; j++) so += loss_of(p, pred + j * pf, y + j * yf);

@@ -4,6 +4,7 @@
 
 #include "engine.h"
 #include "h5io.h"
+#include "ocd/eval.h"
 #include "ocd/util.h"
 #include "session.h"
 
@@ -117,7 +118,23 @@ static void read_eval(H5File *f, SessView *v)
             h5r_attr_double(f, g, a, &r->sd[m]);
         }
         h5r_attr_int(f, g, "n", &r->n);
+        h5r_attr_int(f, g, "test_samples", &r->test_samples);
         h5r_attr_double(f, g, "seconds", &r->seconds);
+        r->temperature = NAN;
+        h5r_attr_double(f, g, "temperature", &r->temperature);
+        /* a row has its interval when every part of it is there */
+        r->has_diff = 1;
+        for (int m = 0; m < 2; m++) {
+            static const char *const part[3] = {"diff", "diff_lo", "diff_hi"};
+            double *dst[3] = {&r->diff[m], &r->lo[m], &r->hi[m]};
+            for (int k = 0; k < 3; k++) {
+                snprintf(a, sizeof a, "%s_%s", v->metrics[m], part[k]);
+                *dst[k] = NAN;
+                r->has_diff &= h5r_attr_double(f, g, a, dst[k]) != 0;
+            }
+            snprintf(a, sizeof a, "%s_verdict", v->metrics[m]);
+            r->has_diff &= h5r_attr_str(f, g, a, r->verdict[m], sizeof r->verdict[m]) != 0;
+        }
     }
     h5r_attr_int(f, "eval", "test_samples", &v->test_samples);
     h5r_attr_int(f, "eval", "repeats", &v->repeats);
@@ -128,6 +145,11 @@ static void read_eval(H5File *f, SessView *v)
     h5r_attr_str(f, "eval", "device", v->device, sizeof v->device);
     h5r_attr_double(f, "eval", "ocd_seconds_per_sample", &v->ocd_seconds_per_sample);
     h5r_attr_double(f, "eval", "base_seconds_per_sample", &v->base_seconds_per_sample);
+    h5r_attr_int(f, "eval", "bootstrap_resamples", &v->bootstrap_resamples);
+    v->bootstrap_level = BOOT_LEVEL;
+    h5r_attr_double(f, "eval", "bootstrap_level", &v->bootstrap_level);
+    h5r_attr_str(f, "eval", "ceiling_note", v->ceiling_note, sizeof v->ceiling_note);
+    h5r_attr_str(f, "eval", "skipped", v->skipped, sizeof v->skipped);
 }
 
 static void read_curves(H5File *f, SessView *v)
@@ -248,7 +270,8 @@ const SvRow *sessview_row(const SessView *v, const char *key)
 
 int sessview_metric_higher_is_better(const char *metric)
 {
-    return !strcmp(metric, "accuracy") || !strcmp(metric, "psnr");
+    const EvalMetricInfo *mi = eval_metric_find(metric);
+    return mi && mi->higher_is_better;
 }
 
 int sessview_best_row(const SessView *v, int m)
@@ -263,15 +286,74 @@ int sessview_best_row(const SessView *v, int m)
     return best;
 }
 
-const char *sessview_verdict(const SessView *v, double *diff, double *sd)
+const char *sessview_verdict(const SessView *v, int m, double *diff, double *lo, double *hi)
 {
+    const SvRow *ocd = sessview_row(v, "ocd");
+    if (!ocd || !ocd->has_diff || m < 0 || m > 1) return NULL;
+    if (diff) *diff = ocd->diff[m];
+    if (lo) *lo = ocd->lo[m];
+    if (hi) *hi = ocd->hi[m];
+    return ocd->verdict[m];
+}
+
+void sessview_verdict_line(const SessView *v, int brief, char *buf, size_t len)
+{
+    buf[0] = 0;
     const SvRow *base = sessview_row(v, "base"), *ocd = sessview_row(v, "ocd");
-    if (!base || !ocd) return NULL;
-    /* a difference inside the spread of OCD's own repeats is not called a win */
-    const double d = ocd->mean[0] - base->mean[0], s = ocd->sd[0] > base->sd[0] ? ocd->sd[0] : base->sd[0];
-    if (diff) *diff = d;
-    if (sd) *sd = s;
-    return fabs(d) <= s ? "is within one SD of" : d < 0 ? "beats" : "does NOT beat";
+    if (!base || !ocd) return;
+    const char *metric = v->metrics[0];
+    double d, lo, hi;
+    const char *w = sessview_verdict(v, 0, &d, &lo, &hi);
+    if (!w) {
+        char iv[96];
+        sessview_fmt_diff(metric, ocd->mean[0] - base->mean[0], NAN, NAN, iv, sizeof iv);
+        snprintf(buf, len,
+                 "OCD vs the base model on %s: %s in the means, no verdict (no paired interval: the session's eval "
+                 "stage predates them; run it again)",
+                 metric, iv);
+        return;
+    }
+    const int pct = !strcmp(metric, "accuracy");
+    char ds[32], ls[32], hs[32];
+    snprintf(ds, sizeof ds, pct ? "%+.2f pp" : "%+.5f", pct ? 100 * d : d);
+    snprintf(ls, sizeof ls, pct ? "%+.2f" : "%+.5f", pct ? 100 * lo : lo);
+    snprintf(hs, sizeof hs, pct ? "%+.2f" : "%+.5f", pct ? 100 * hi : hi);
+    const int64_t n = ocd->test_samples > 0 ? ocd->test_samples : v->test_samples;
+    if (brief)
+        snprintf(buf, len, "OCD vs the base model on %s: %s, %s [%s, %s] (%.0f%% CI, %lld samples)", metric, w, ds, ls, hs,
+                 100 * v->bootstrap_level, (long long)n);
+    else
+        snprintf(buf, len,
+                 "OCD vs the base model on %s: %s (%s, %.0f%% CI [%s, %s]; paired bootstrap over %lld test samples, "
+                 "%lld resamples).",
+                 metric, w, ds, 100 * v->bootstrap_level, ls, hs, (long long)n, (long long)v->bootstrap_resamples);
+}
+
+void sessview_fmt_diff(const char *metric, double diff, double lo, double hi, char *buf, size_t len)
+{
+    if (!isfinite(diff)) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    const int pct = !strcmp(metric, "accuracy"), dp = !strcmp(metric, "psnr") ? 2 : 5;
+    const double k = pct ? 100.0 : 1.0;
+    if (!isfinite(lo) || !isfinite(hi))
+        snprintf(buf, len, "%+.*f%s", pct ? 2 : dp, k * diff, pct ? " pp" : "");
+    else if (pct)
+        snprintf(buf, len, "%+.2f pp [%+.2f, %+.2f]", k * diff, k * lo, k * hi);
+    else
+        snprintf(buf, len, "%+.*f [%+.*f, %+.*f]", dp, diff, dp, lo, dp, hi);
+}
+
+void sessview_row_diff_cells(const SvRow *r, const char *metric, int m, char *diff, size_t dlen, const char **verdict)
+{
+    if (!r->has_diff) {
+        snprintf(diff, dlen, "-");
+        *verdict = "-";
+        return;
+    }
+    sessview_fmt_diff(metric, r->diff[m], r->lo[m], r->hi[m], diff, dlen);
+    *verdict = r->verdict[m];
 }
 
 void sessview_fmt_metric(const char *metric, double mean, double sd, char *buf, size_t len)

@@ -39,12 +39,20 @@ typedef struct {
     double rho_rel_held, rho_rel_train, rho_logcorr_held; /* the scale model on the same sets */
 } SvFit;
 
-/* one method of the eval table: both metrics' mean and SD over the repeats */
+/* one method of the eval table: both metrics' mean and SD over the repeats; and the paired
+ * difference to the base model (method - base, on the test samples the row ran on) with its
+ * bootstrap interval and verdict ("better", "worse", "no difference"). has_diff is 0 for the
+ * base row and for rows of sessions made before the intervals (shown as "-"). */
 typedef struct {
-    char key[64], label[160];
+    char key[64], label[256];
     double mean[2], sd[2];
-    int64_t n;
+    int64_t n;            /* repeats */
+    int64_t test_samples; /* 0 when not recorded (older sessions: every test sample of the table) */
     double seconds;
+    int has_diff;
+    double diff[2], lo[2], hi[2];
+    char verdict[2][16];
+    double temperature; /* the temperature-scaled base's T; NaN for other rows */
 } SvRow;
 
 typedef struct {
@@ -92,6 +100,10 @@ typedef struct {
     char metrics[2][32], units[256], eval_layer[64], alt_layer[64];
     int64_t test_samples, repeats, ensemble;
     double ocd_seconds_per_sample, base_seconds_per_sample;
+    int64_t bootstrap_resamples; /* 0: the session has no intervals */
+    double bootstrap_level;
+    char ceiling_note[1024];     /* which ceiling applies and why ("" in older sessions) */
+    char skipped[2048];          /* "key: reason; ..." of methods that apply but did not run */
 } SessView;
 
 /* Loads the view of the session in `dir`. ERR_IO when there is no session there. */
@@ -105,12 +117,19 @@ const SvRow *sessview_row(const SessView *v, const char *key);
 /* the row with the best mean on metric m (lower is better for losses, higher for accuracy
  * and PSNR), -1 when there are no rows */
 int sessview_best_row(const SessView *v, int m);
+/* the eval stage's metric table (ocd/eval.h) says; unknown names count as losses */
 int sessview_metric_higher_is_better(const char *metric);
 
-/* OCD against the base model on the first metric: a difference smaller than the larger of
- * their SDs over the repeats is "is within one SD of", otherwise "beats" or "does NOT beat".
- * NULL when the table lacks either row. */
-const char *sessview_verdict(const SessView *v, double *diff, double *sd);
+/* OCD against the base model on metric m: the OCD row's verdict ("better", "worse", "no
+ * difference") with its paired difference and interval; NULL when the table lacks the OCD
+ * row or the session has no intervals */
+const char *sessview_verdict(const SessView *v, int m, double *diff, double *lo, double *hi);
+/* The sentence every front end shows under the table, on the first metric: the verdict, the
+ * difference, its interval and what it was computed on ("OCD vs the base model on ce: no
+ * difference (+0.00029, 95% CI [-0.00028, +0.00089]; paired bootstrap over 40 test samples,
+ * 2000 resamples)"). brief: a shorter form for a terminal pane. A session without intervals
+ * says so. Empty when the table lacks the OCD or base row. */
+void sessview_verdict_line(const SessView *v, int brief, char *buf, size_t len);
 
 /* reads grp_diffusion/fit and grp_scale's rho fit ("diffusion", "scale" or "alt/diffusion",
  * "alt/scale"; sessview_fit.c) */
@@ -128,6 +147,12 @@ void sessview_fit_line(const SvFit *fit, char *buf, size_t len);
 
 /* "12.34% ± 0.05", "0.49197 ± 0.00012": how every front end prints a metric */
 void sessview_fmt_metric(const char *metric, double mean, double sd, char *buf, size_t len);
+/* a paired difference and its interval in the metric's units: "+0.00029 [-0.00028, +0.00089]",
+ * "+2.50 pp [+1.00, +4.00]" (accuracy in percentage points); "-" when not finite */
+void sessview_fmt_diff(const char *metric, double diff, double lo, double hi, char *buf, size_t len);
+/* the row's cells for metric m: its difference (sessview_fmt_diff) and verdict, "-" for both
+ * where the row has none */
+void sessview_row_diff_cells(const SvRow *r, const char *metric, int m, char *diff, size_t dlen, const char **verdict);
 
 #ifdef __cplusplus
 }

@@ -68,6 +68,10 @@ int engine_load_data(const Config *cfg, const char *asset_dir, Dataset *ds, Stat
                                    (uint64_t)cfg_int(cfg, "data.split_seed"), ds, st);
     else
         r = dataset_load_cifar10(path, ds, st);
+    if (r == 0 && dataset_hold_out_val(ds, cfg_int(cfg, "data.val_count"), st)) {
+        dataset_free(ds);
+        return -1;
+    }
     return r;
 }
 

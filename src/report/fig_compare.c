@@ -1,29 +1,53 @@
 /* Figure "compare": every method of the eval table as horizontal bars with +-SD over the
  * repeats, one panel per metric, the method labels once on the left; the base model's value
- * dashed across each panel. Colours group the methods: the base model (and its ensemble
- * control), OCD and its ablations, the overfit-on-test upper bounds, Tent. */
+ * dashed across each panel, and "better" / "worse" beside a bar whose paired bootstrap
+ * interval of the difference to the base excludes 0. Colours group the methods as the eval
+ * stage's method table does (ocd/eval.h): the base model and its controls, OCD and its
+ * ablations, the label-free ceiling, the overfit-on-test upper bounds, Tent. */
 #include "fig_internal.h"
+
+#include "ocd/eval.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-enum { GROUP_BASE, GROUP_OCD, GROUP_BOUND, GROUP_TENT, NGROUPS };
-static const char *group_name[NGROUPS] = {"base model", "OCD and its ablations", "overfit on test (upper bound)",
-                                          "Tent (test-time adaptation)"};
+static const char *group_name[EVAL_NGROUPS] = {
+    [EVAL_GROUP_BASE] = "base model and its controls",
+    [EVAL_GROUP_OCD] = "OCD and its ablations",
+    [EVAL_GROUP_CEILING] = "overfit toward the predicted label (label-free ceiling)",
+    [EVAL_GROUP_BOUND] = "overfit on test (upper bound)",
+    [EVAL_GROUP_TENT] = "Tent (test-time adaptation)",
+};
 
+/* a key this version does not know (a newer session's row) is drawn as an OCD ablation */
 static int group_of(const char *key)
 {
-    if (!strncmp(key, "base", 4)) return GROUP_BASE;
-    if (!strncmp(key, "overfit", 7)) return GROUP_BOUND;
-    if (!strncmp(key, "tent", 4)) return GROUP_TENT;
-    return GROUP_OCD;
+    const EvalMethodInfo *mi = eval_method_find(key);
+    return mi ? (int)mi->group : EVAL_GROUP_OCD;
 }
 
 static uint32_t group_colour(int g)
 {
-    static const int idx[NGROUPS] = {-1, 0, 2, 4};
-    return g == GROUP_BASE ? 0x7f7f7f : chart_colour(idx[g]);
+    static const int idx[EVAL_NGROUPS] = {[EVAL_GROUP_BASE] = -1,
+                                          [EVAL_GROUP_OCD] = 0,
+                                          [EVAL_GROUP_CEILING] = 1,
+                                          [EVAL_GROUP_BOUND] = 2,
+                                          [EVAL_GROUP_TENT] = 4};
+    return g == EVAL_GROUP_BASE ? 0x7f7f7f : chart_colour(idx[g]);
+}
+
+/* the verdict of row r on metric m beside its bar (after the whisker, or inside the bar's end
+ * when the panel has no room), when its interval excludes 0 */
+static void mark_verdict(Chart *c, Axes *a, const SvRow *r, int m, int i, double alo)
+{
+    if (!r->has_diff || (strcmp(r->verdict[m], "better") && strcmp(r->verdict[m], "worse"))) return;
+    const double size = 10, pad = 4 * c->scale, w = chart_text_width(c, r->verdict[m], size, 1);
+    const double end = chart_px(a, r->mean[m] + (r->sd[m] > 0 ? r->sd[m] : 0)), y = chart_py(a, i);
+    if (end + pad + w <= a->px + a->pw)
+        chart_text(c, end + pad, y, r->verdict[m], size, 0, 0.5, 0, CHART_INK, 1);
+    else if (chart_px(a, r->mean[m]) - pad - w >= chart_px(a, alo))
+        chart_text(c, chart_px(a, r->mean[m]) - pad, y, r->verdict[m], size, 1, 0.5, 0, 0xffffff, 1);
 }
 
 void fig_compare_size(const FigCtx *f, int *w, int *h)
@@ -40,7 +64,7 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
     const int n = v->nrows;
     const char *cats[SV_MAX_ROWS];
     double lw = 0;
-    int used[NGROUPS] = {0};
+    int used[EVAL_NGROUPS] = {0};
     for (int i = 0; i < n; i++) {
         cats[i] = v->rows[i].label;
         lw = fmax(lw, chart_text_width(c, cats[i], 11, 0));
@@ -48,7 +72,7 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
     }
     /* the left panel carries the labels; the legend sits right of the right panel */
     Axes probe_axes = {0};
-    for (int g = 0; g < NGROUPS; g++)
+    for (int g = 0; g < EVAL_NGROUPS; g++)
         if (used[g]) chart_add_series(&probe_axes, group_name[g], group_colour(g), 1, CHART_SOLID);
     chart_add_series(&probe_axes, "base model's mean", 0x7f7f7f, 0, CHART_DASHED);
     double legw, legh;
@@ -95,6 +119,7 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
             const int g = group_of(r->key);
             chart_bar(c, a, 1, i, 0.62, alo, r->mean[m], group_colour(g), group_name[g]);
             if (r->sd[m] > 0) chart_errbar(c, a, 1, i, r->mean[m] - r->sd[m], r->mean[m] + r->sd[m], 0.4);
+            mark_verdict(c, a, r, m, i, alo);
         }
         if (base && isfinite(base->mean[m])) chart_refline(c, a, 0, base->mean[m], 0x7f7f7f, CHART_DASHED, NULL);
         if (m == 1) {
@@ -104,9 +129,19 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
             chart_legend(c, a, 4);
         }
     }
-    snprintf(f->caption, f->caption_len,
-             "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
-             "base model's value dashed; bars start where the axis does.",
-             v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples);
+    if (v->bootstrap_resamples > 0)
+        snprintf(
+            f->caption, f->caption_len,
+            "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
+            "base model's value dashed; bars start where the axis does. \"better\" or \"worse\" marks a method whose "
+            "paired %.0f%% bootstrap interval of the difference to the base (%lld resamples) excludes 0.",
+            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples, 100 * v->bootstrap_level,
+            (long long)v->bootstrap_resamples);
+    else
+        snprintf(
+            f->caption, f->caption_len,
+            "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
+            "base model's value dashed; bars start where the axis does. The session has no paired intervals.",
+            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples);
     return 0;
 }

@@ -1,8 +1,11 @@
-/* See results_table.h. The Markdown table's metric cells are sessview_fmt_metric's, so every
- * front end prints a metric the same way; the verdict is sessview_verdict's. */
+/* See results_table.h. The Markdown table's metric and difference cells are sessview's
+ * (sessview_fmt_metric, sessview_row_diff_cells), so every front end prints them the same
+ * way; the verdict line is sessview_verdict_line's. Rows without an interval (the base, and
+ * every row of a session made before the intervals) show "-". */
 #include "results_table.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 
 int results_check(const SessView *v, Status *st)
@@ -16,14 +19,40 @@ int results_check(const SessView *v, Status *st)
 
 void results_write_md_table(const SessView *v, FILE *f)
 {
-    fprintf(f, "| method | %s | %s | n |\n|---|---:|---:|---:|\n", v->metrics[0], v->metrics[1]);
+    const char *m0 = v->metrics[0], *m1 = v->metrics[1];
+    fprintf(f, "| method | %s | %s | n | %s − base [%.0f%% CI] | %s verdict | %s − base [%.0f%% CI] | %s verdict |\n",
+            m0, m1, m0, 100 * v->bootstrap_level, m0, m1, 100 * v->bootstrap_level, m1);
+    fprintf(f, "|---|---:|---:|---:|---:|---|---:|---|\n");
     for (int i = 0; i < v->nrows; i++) {
         const SvRow *r = &v->rows[i];
-        char a[64], b[64];
-        sessview_fmt_metric(v->metrics[0], r->mean[0], r->sd[0], a, sizeof a);
-        sessview_fmt_metric(v->metrics[1], r->mean[1], r->sd[1], b, sizeof b);
-        fprintf(f, "| %s | %s | %s | %lld |\n", r->label, a, b, (long long)r->n);
+        char a[64], b[64], d[2][96];
+        const char *w[2];
+        sessview_fmt_metric(m0, r->mean[0], r->sd[0], a, sizeof a);
+        sessview_fmt_metric(m1, r->mean[1], r->sd[1], b, sizeof b);
+        for (int m = 0; m < 2; m++)
+            sessview_row_diff_cells(r, v->metrics[m], m, d[m], sizeof d[m], &w[m]);
+        fprintf(f, "| %s | %s | %s | %lld | %s | %s | %s | %s |\n", r->label, a, b, (long long)r->n, d[0], w[0], d[1],
+                w[1]);
     }
+}
+
+/* how the differences were made, which ceiling applies, which rows did not run */
+static void write_notes(const SessView *v, FILE *f)
+{
+    if (v->bootstrap_resamples > 0)
+        fprintf(f,
+                "Differences: method − base on the same test samples (each sample's value first averaged over the "
+                "repeats; a row run on a subset is compared with the base on that subset), with a %.0f%% paired "
+                "percentile bootstrap interval from %lld resamples of the %lld test samples. Verdict: better or worse "
+                "when the interval excludes 0, otherwise no difference (%s: %s is better; %s: %s is better).\n",
+                100 * v->bootstrap_level, (long long)v->bootstrap_resamples, (long long)v->test_samples, v->metrics[0],
+                sessview_metric_higher_is_better(v->metrics[0]) ? "higher" : "lower", v->metrics[1],
+                sessview_metric_higher_is_better(v->metrics[1]) ? "higher" : "lower");
+    else
+        fprintf(f, "This session's eval stage stored no per-sample values: no paired intervals (\"-\"); run the eval "
+                   "stage again for them.\n");
+    if (v->ceiling_note[0]) fprintf(f, "%s\n", v->ceiling_note);
+    if (v->skipped[0]) fprintf(f, "Not run: %s.\n", v->skipped);
 }
 
 void results_write_md(const SessView *v, FILE *f)
@@ -35,13 +64,10 @@ void results_write_md(const SessView *v, FILE *f)
             alt[0] ? ", alternative layer `" : "", alt, alt[0] ? "`" : "");
     results_write_md_table(v, f);
     fprintf(f, "\n%s (mean ± SD over the repeats; deterministic methods have SD 0).\n", v->units);
-    double d = 0, sd = 0;
-    const char *verdict = sessview_verdict(v, &d, &sd);
-    if (verdict) {
-        const SvRow *base = sessview_row(v, "base"), *ocd = sessview_row(v, "ocd");
-        fprintf(f, "OCD %s the base model on %s: %.5f vs %.5f (%+.5f; SD over repeats %.5f).\n", verdict, v->metrics[0],
-                ocd->mean[0], base->mean[0], d, sd);
-    }
+    write_notes(v, f);
+    char line[512];
+    sessview_verdict_line(v, 0, line, sizeof line);
+    if (line[0]) fprintf(f, "%s\n", line);
     if (v->ocd_seconds_per_sample > 0)
         fprintf(f,
                 "OCD inference: %.2f ms per test sample (conditioning, rho, %lld draws of the sampler, one prediction) "
@@ -58,15 +84,45 @@ void results_write_md(const SessView *v, FILE *f)
     fprintf(f, "\n");
 }
 
+/* a CSV field: empty where the row has no value */
+static void csv_num(FILE *f, int have, double x)
+{
+    if (have && isfinite(x))
+        fprintf(f, ",%.9g", x);
+    else
+        fprintf(f, ",");
+}
+
 void results_write_csv(const SessView *v, FILE *f)
 {
-    fprintf(f, "method,label,%s_mean,%s_sd,%s_mean,%s_sd,n\n", v->metrics[0], v->metrics[0], v->metrics[1],
+    fprintf(f, "method,label,%s_mean,%s_sd,%s_mean,%s_sd,n,test_samples", v->metrics[0], v->metrics[0], v->metrics[1],
             v->metrics[1]);
+    for (int m = 0; m < 2; m++)
+        fprintf(f, ",%s_diff,%s_diff_lo,%s_diff_hi,%s_verdict", v->metrics[m], v->metrics[m], v->metrics[m],
+                v->metrics[m]);
+    fprintf(f, "\n");
     for (int i = 0; i < v->nrows; i++) {
         const SvRow *r = &v->rows[i];
-        fprintf(f, "%s,\"%s\",%.9g,%.9g,%.9g,%.9g,%lld\n", r->key, r->label, r->mean[0], r->sd[0], r->mean[1], r->sd[1],
+        fprintf(f, "%s,\"%s\",%.9g,%.9g,%.9g,%.9g,%lld", r->key, r->label, r->mean[0], r->sd[0], r->mean[1], r->sd[1],
                 (long long)r->n);
+        csv_num(f, r->test_samples > 0, (double)r->test_samples);
+        for (int m = 0; m < 2; m++) {
+            csv_num(f, r->has_diff, r->diff[m]);
+            csv_num(f, r->has_diff, r->lo[m]);
+            csv_num(f, r->has_diff, r->hi[m]);
+            fprintf(f, ",%s", r->has_diff ? r->verdict[m] : "");
+        }
+        fprintf(f, "\n");
     }
+}
+
+/* a number, or null where there is none */
+static void json_num(cJSON *o, const char *name, int have, double x)
+{
+    if (have && isfinite(x))
+        cJSON_AddNumberToObject(o, name, x);
+    else
+        cJSON_AddNullToObject(o, name);
 }
 
 int results_write_json(const SessView *v, FILE *f)
@@ -82,6 +138,13 @@ int results_write_json(const SessView *v, FILE *f)
     cJSON_AddStringToObject(root, "alt_layer", v->alt_layer);
     cJSON_AddStringToObject(root, "units", v->units);
     cJSON_AddNumberToObject(root, "ocd_seconds_per_sample", v->ocd_seconds_per_sample);
+    json_num(root, "bootstrap_resamples", v->bootstrap_resamples > 0, (double)v->bootstrap_resamples);
+    cJSON_AddNumberToObject(root, "bootstrap_level", v->bootstrap_level);
+    cJSON_AddStringToObject(root, "ceiling_note", v->ceiling_note);
+    cJSON_AddStringToObject(root, "skipped", v->skipped);
+    char line[512];
+    sessview_verdict_line(v, 0, line, sizeof line);
+    cJSON_AddStringToObject(root, "verdict", line);
     cJSON *sw = cJSON_AddObjectToObject(root, "stage_wall_seconds");
     for (int i = 0; i < v->nstages; i++)
         if (v->wall[i] >= 0) cJSON_AddNumberToObject(sw, v->stage[i], v->wall[i]);
@@ -91,11 +154,20 @@ int results_write_json(const SessView *v, FILE *f)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "method", r->key);
         cJSON_AddStringToObject(o, "label", r->label);
+        json_num(o, "test_samples", r->test_samples > 0, (double)r->test_samples);
+        if (isfinite(r->temperature)) cJSON_AddNumberToObject(o, "temperature", r->temperature);
         for (int m = 0; m < 2; m++) {
             cJSON *x = cJSON_AddObjectToObject(o, v->metrics[m]);
             cJSON_AddNumberToObject(x, "mean", r->mean[m]);
             cJSON_AddNumberToObject(x, "sd", r->sd[m]);
             cJSON_AddNumberToObject(x, "n", (double)r->n);
+            json_num(x, "diff", r->has_diff, r->diff[m]);
+            json_num(x, "diff_lo", r->has_diff, r->lo[m]);
+            json_num(x, "diff_hi", r->has_diff, r->hi[m]);
+            if (r->has_diff)
+                cJSON_AddStringToObject(x, "verdict", r->verdict[m]);
+            else
+                cJSON_AddNullToObject(x, "verdict");
         }
         cJSON_AddItemToArray(arr, o);
     }

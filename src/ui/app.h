@@ -75,8 +75,8 @@ typedef struct App {
     double *rho_test;
     int n_rho_test, rho_state;
 
-    /* compare pane */
-    int compare_bars;
+    /* compare pane: 0 the table, 1 mean ± SD bars, 2 the paired differences with their intervals */
+    int compare_view;
 
     /* denoise pane */
     int sample, ancestral, dstep, playing, traj_state; /* traj_state: 0 none, 1 running, 2 ready, 3 failed */

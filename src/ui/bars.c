@@ -148,6 +148,56 @@ void bars_mean_sd(Canvas *c, Rect r, const char *const *labels, const double *me
     free(vals);
 }
 
+/* the cell of x on a track of w cells spanning [lo, hi] */
+static int track_cell(double x, double lo, double hi, int w)
+{
+    const int k = (int)floor(range_frac(x, lo, hi) * (w - 1) + 0.5);
+    return k < 0 ? 0 : k > w - 1 ? w - 1 : k;
+}
+
+void bars_interval(Canvas *c, Rect r, const char *const *labels, const double *diff, const double *lo,
+                   const double *hi, const char *const *text, const int16_t *colour, int n)
+{
+    const int rows = n < r.h ? n : r.h;
+    if (rows <= 0 || r.w <= 0) return;
+    double a = 0, b = 0; /* the scale always holds 0: the line every interval is read against */
+    int label_w = 0, value_w = 0;
+    for (int i = 0; i < rows; i++) {
+        const double xs[3] = {diff[i], lo[i], hi[i]};
+        for (int k = 0; k < 3; k++)
+            if (isfinite(xs[k]) && isfinite(diff[i])) a = fmin(a, xs[k]), b = fmax(b, xs[k]);
+        const int lw = utf8_width(labels[i]), vw = utf8_width(text[i]);
+        if (lw > label_w) label_w = lw;
+        if (vw > value_w) value_w = vw;
+    }
+    if (b == a) a -= 1, b += 1;
+    /* the text (difference, interval, verdict) matters more than a long track: up to 2/5 */
+    if (value_w > r.w * 2 / 5) value_w = r.w * 2 / 5;
+    RowCols k = row_columns(r, label_w, r.w / 3);
+    k.value_w = value_w;
+    k.value_x = r.x + r.w - value_w;
+    k.bar_w = k.value_x - 1 - k.bar_x;
+    if (k.bar_w < 0) k.bar_w = 0;
+    const BoxGlyphs *box = glyph_box(0, c->ascii);
+    const int zero = k.bar_w > 0 ? track_cell(0.0, a, b, k.bar_w) : 0;
+    for (int i = 0; i < rows; i++) {
+        const int y = r.y + i;
+        const Style st = colour && colour[i] >= 0 ? STYLE_FG(colour[i]) : STYLE_DEFAULT;
+        canvas_text_fit(c, y, k.label_x, k.label_w, labels[i], STYLE_DEFAULT);
+        if (k.bar_w > 0) {
+            canvas_put(c, y, k.bar_x + zero, box->v, (Style){-1, -1, ATTR_DIM});
+            if (isfinite(diff[i])) {
+                if (isfinite(lo[i]) && isfinite(hi[i]))
+                    for (int x = track_cell(lo[i], a, b, k.bar_w); x <= track_cell(hi[i], a, b, k.bar_w); x++)
+                        canvas_put(c, y, k.bar_x + x, x == zero ? box->v : box->h, st);
+                canvas_put(c, y, k.bar_x + track_cell(diff[i], a, b, k.bar_w), c->ascii ? 'o' : GLYPH_DOT, st);
+            }
+        }
+        const int vw = utf8_width(text[i]) < k.value_w ? utf8_width(text[i]) : k.value_w;
+        canvas_text_fit(c, y, k.value_x + k.value_w - vw, vw, text[i], st);
+    }
+}
+
 /* Fractions of the finite values of v in each of `bins` bins over [lo, hi]; returns how many
  * were counted. */
 static int histogram_fractions(const double *v, int n, double lo, double hi, int bins, double *frac)

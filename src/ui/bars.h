@@ -29,6 +29,15 @@ void bars_horizontal(Canvas *c, Rect r, const Bar *b, int n, const char *value_f
 void bars_mean_sd(Canvas *c, Rect r, const char *const *labels, const double *mean, const double *sd, int n,
                   int lower_is_better, int16_t colour);
 
+/* Paired differences with their intervals (a forest plot), one row per method: the label,
+ * a track on one scale for every row that reaches 0, with 0 marked │ on every row (ASCII '|'),
+ * the interval from lo to hi drawn ─ (ASCII '-') and ● at the difference (ASCII 'o'), then
+ * text[i] right-aligned (e.g. "+0.0003 [-0.0003, +0.0009] no difference"). A row whose diff
+ * is NaN draws only the 0 mark and its text; lo/hi NaN draw the point alone. colour[i]: the
+ * row's interval and text (e.g. by verdict); -1 the default. */
+void bars_interval(Canvas *c, Rect r, const char *const *labels, const double *diff, const double *lo,
+                   const double *hi, const char *const *text, const int16_t *colour, int n);
+
 /* Histograms of a and b over the same `bins` equal bins spanning both samples' finite
  * values, side by side in each bin (a left, b right), as vertical eighth-block bars whose
  * height is the fraction of each sample in the bin (so samples of different sizes compare).

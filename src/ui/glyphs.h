@@ -12,6 +12,7 @@ enum {
     GLYPH_FULL_BLOCK = 0x2588,   /* █ */
     GLYPH_SHADE = 0x2592,        /* ▒ */
     GLYPH_ELLIPSIS = 0x2026,     /* … */
+    GLYPH_DOT = 0x25CF,          /* ●: a point estimate */
     GLYPH_REPLACEMENT = 0xFFFD,  /* what a bad UTF-8 byte decodes to */
 };
 

@@ -82,7 +82,7 @@ static const KeyBinding KEYS[] = {
     {'l', "l", PANE_LOSS, "log-y on/off", "log-y", NULL},
     {'e', "e", PANE_LOSS, "smoothing on/off", "smooth", NULL},
     {'x', "x", PANE_LOSS, "x range: all / the last quarter", "x-range", NULL},
-    {'b', "b", PANE_COMPARE, "table / bars with ±SD", "bars", NULL},
+    {'b', "b", PANE_COMPARE, "table / bars with ±SD / differences to the base with 95% intervals", "bars", NULL},
     {KEY_RIGHT, "Left/Right", PANE_DENOISE, "step the denoiser t = T..0 (Home/End: first/last)", "step", NULL},
     {' ', "Space", PANE_DENOISE, "play / pause the denoising steps", "play", NULL},
     {'n', "n/N", PANE_DENOISE, "next / previous test sample", "sample", NULL},

@@ -200,7 +200,115 @@ static void draw_rho(App *a, Rect r)
                     a->rho_state == 2 ? a->n_rho_test : 0, tname, C_TEST, r.w > 60 ? 24 : 12);
 }
 
-/* ---- compare: the results table (or bars with ±SD) ---- */
+/* ---- compare: the results table, bars with ±SD, or the paired differences ---- */
+
+enum { C_BETTER = 46, C_WORSE = 196 };
+
+static int16_t verdict_colour(const char *w)
+{
+    return w && !strcmp(w, "better") ? C_BETTER : w && !strcmp(w, "worse") ? C_WORSE : -1;
+}
+
+/* the widest cell of column j (header included) */
+static int column_width(const char *const *cells, int nrows, int ncols, const char *header, int j)
+{
+    int w = utf8_width(header);
+    for (int i = 0; i < nrows; i++)
+        if (cells[i * ncols + j] && utf8_width(cells[i * ncols + j]) > w) w = utf8_width(cells[i * ncols + j]);
+    return w;
+}
+
+/* The table: method, both metrics (mean ± SD), then as many of the first metric's verdict,
+ * its difference to the base with the interval, and the second metric's verdict as leave
+ * the labels LABEL_MIN columns ("-" where a row has none) */
+static void compare_table(App *a, Rect body)
+{
+    enum { NC = 6, LABEL_MIN = 18 };
+    const SessView *v = &a->view;
+    static char cells[SV_MAX_ROWS][NC][96];
+    const char *cp[SV_MAX_ROWS * NC];
+    unsigned char best[SV_MAX_ROWS * NC] = {0};
+    char h3[64], h4[48], h5[48];
+    snprintf(h3, sizeof h3, "%s − base [%.0f%% CI]", v->metrics[0], 100 * v->bootstrap_level);
+    snprintf(h4, sizeof h4, "%s verdict", v->metrics[0]);
+    snprintf(h5, sizeof h5, "%s verdict", v->metrics[1]);
+    const char *hdr[NC] = {"method", v->metrics[0], v->metrics[1], h3, h4, h5};
+    const int shown[NC] = {0, 1, 2, 4, 3, 5}; /* the order of the columns on screen */
+    const int best0 = sessview_best_row(v, 0), best1 = sessview_best_row(v, 1);
+    for (int i = 0; i < v->nrows; i++) {
+        const SvRow *r = &v->rows[i];
+        const char *w[2];
+        char spare[96];
+        snprintf(cells[i][0], sizeof cells[i][0], "%s", r->label);
+        sessview_fmt_metric(v->metrics[0], r->mean[0], r->sd[0], cells[i][1], sizeof cells[i][1]);
+        sessview_fmt_metric(v->metrics[1], r->mean[1], r->sd[1], cells[i][2], sizeof cells[i][2]);
+        sessview_row_diff_cells(r, v->metrics[0], 0, cells[i][3], sizeof cells[i][3], &w[0]);
+        sessview_row_diff_cells(r, v->metrics[1], 1, spare, sizeof spare, &w[1]);
+        snprintf(cells[i][4], sizeof cells[i][4], "%s", w[0]);
+        snprintf(cells[i][5], sizeof cells[i][5], "%s", w[1]);
+    }
+    /* columns 0-2 always, then the first metric's verdict, its interval, the second's verdict,
+     * as they fit */
+    static const int order[NC] = {0, 1, 2, 4, 3, 5};
+    int use[NC] = {1, 1, 1, 0, 0, 0}, room = body.w - LABEL_MIN;
+    const char *all[SV_MAX_ROWS * NC];
+    for (int i = 0; i < v->nrows; i++)
+        for (int j = 0; j < NC; j++) all[i * NC + j] = cells[i][j];
+    for (int k = 1; k < NC; k++) {
+        const int j = order[k], w = column_width(all, v->nrows, NC, hdr[j], j) + 2;
+        if (w > room) break;
+        room -= w;
+        use[j] = 1;
+    }
+    const char *uh[NC];
+    int nc = 0, col_of[NC];
+    for (int k = 0; k < NC; k++)
+        if (use[shown[k]]) col_of[nc] = shown[k], uh[nc++] = hdr[shown[k]];
+    for (int i = 0; i < v->nrows; i++)
+        for (int k = 0; k < nc; k++) {
+            cp[i * nc + k] = cells[i][col_of[k]];
+            best[i * nc + k] = (col_of[k] == 1 && i == best0) || (col_of[k] == 2 && i == best1);
+        }
+    int hl = -1;
+    for (int i = 0; i < v->nrows; i++)
+        if (!strcmp(v->rows[i].key, "ocd")) hl = i;
+    TableSpec t = {uh, nc, cp, v->nrows, hl, best, 0};
+    table_draw(a->cv, body, &t);
+}
+
+/* every row's difference to the base on the first metric, with its interval, on one scale */
+static void compare_intervals(App *a, Rect body)
+{
+    const SessView *v = &a->view;
+    char title[160];
+    snprintf(title, sizeof title, "%s: method − base, %.0f%% paired bootstrap interval (│ is 0; %s is better)",
+             v->metrics[0], 100 * v->bootstrap_level, sessview_metric_higher_is_better(v->metrics[0]) ? "right" : "left");
+    canvas_text_fit(a->cv, body.y, body.x, body.w, title, (Style){-1, -1, ATTR_DIM});
+    const char *labels[SV_MAX_ROWS], *text[SV_MAX_ROWS];
+    double d[SV_MAX_ROWS], lo[SV_MAX_ROWS], hi[SV_MAX_ROWS];
+    int16_t col[SV_MAX_ROWS];
+    static char cell[SV_MAX_ROWS][128];
+    for (int i = 0; i < v->nrows; i++) {
+        const SvRow *r = &v->rows[i];
+        char diff[96];
+        const char *w;
+        sessview_row_diff_cells(r, v->metrics[0], 0, diff, sizeof diff, &w);
+        labels[i] = r->label;
+        d[i] = r->has_diff ? r->diff[0] : NAN;
+        lo[i] = r->has_diff ? r->lo[0] : NAN;
+        hi[i] = r->has_diff ? r->hi[0] : NAN;
+        col[i] = verdict_colour(r->has_diff ? w : NULL);
+        if (!strcmp(r->key, "base"))
+            snprintf(cell[i], sizeof cell[i], "(the reference)");
+        else if (r->has_diff)
+            snprintf(cell[i], sizeof cell[i], "%s %s", diff, w);
+        else
+            snprintf(cell[i], sizeof cell[i], "-");
+        text[i] = cell[i];
+    }
+    bars_interval(a->cv, (Rect){body.y + 1, body.x, body.h - 1, body.w}, labels, d, lo, hi, text, col, v->nrows);
+}
+
 static void draw_compare(App *a, Rect r)
 {
     if (!stage_done(a, "eval")) {
@@ -208,16 +316,13 @@ static void draw_compare(App *a, Rect r)
         return;
     }
     const SessView *v = &a->view;
-    char verdict[200] = "";
-    double d, sd;
-    const char *w = sessview_verdict(v, &d, &sd);
-    if (w) snprintf(verdict, sizeof verdict, "OCD %s the base model on %s (%+.5f; SD %.5f)", w, v->metrics[0], d, sd);
+    char verdict[320];
+    sessview_verdict_line(v, 1, verdict, sizeof verdict);
     const int vrow = r.y + r.h - 1;
     canvas_text_fit(a->cv, vrow, r.x, r.w, verdict,
-                    (Style){w && !strcmp(w, "beats") ? 46 : w && strstr(w, "NOT") ? 196 : -1, -1, ATTR_BOLD});
+                    (Style){verdict_colour(sessview_verdict(v, 0, NULL, NULL, NULL)), -1, ATTR_BOLD});
     Rect body = {r.y, r.x, r.h - 1, r.w};
-    const int best0 = sessview_best_row(v, 0), best1 = sessview_best_row(v, 1);
-    if (a->compare_bars) {
+    if (a->compare_view == 1) {
         const char *labels[SV_MAX_ROWS];
         double mean[SV_MAX_ROWS], sdv[SV_MAX_ROWS];
         for (int i = 0; i < v->nrows; i++) {
@@ -226,31 +331,17 @@ static void draw_compare(App *a, Rect r)
             sdv[i] = v->rows[i].sd[0];
         }
         bars_mean_sd(a->cv, body, labels, mean, sdv, v->nrows, !sessview_metric_higher_is_better(v->metrics[0]), C_BAR);
-        return;
+    } else if (a->compare_view == 2) {
+        compare_intervals(a, body);
+    } else {
+        compare_table(a, body);
     }
-    static char cells[SV_MAX_ROWS * 3][64];
-    const char *cp[SV_MAX_ROWS * 3];
-    unsigned char best[SV_MAX_ROWS * 3] = {0};
-    for (int i = 0; i < v->nrows; i++) {
-        snprintf(cells[3 * i], sizeof cells[0], "%s", v->rows[i].label);
-        sessview_fmt_metric(v->metrics[0], v->rows[i].mean[0], v->rows[i].sd[0], cells[3 * i + 1], sizeof cells[0]);
-        sessview_fmt_metric(v->metrics[1], v->rows[i].mean[1], v->rows[i].sd[1], cells[3 * i + 2], sizeof cells[0]);
-        for (int k = 0; k < 3; k++) cp[3 * i + k] = cells[3 * i + k];
-        best[3 * i + 1] = i == best0;
-        best[3 * i + 2] = i == best1;
-    }
-    const char *hdr[3] = {"method", v->metrics[0], v->metrics[1]};
-    int hl = -1;
-    for (int i = 0; i < v->nrows; i++)
-        if (!strcmp(v->rows[i].key, "ocd")) hl = i;
-    TableSpec t = {hdr, 3, cp, v->nrows, hl, best, 0};
-    table_draw(a->cv, body, &t);
 }
 
 static int key_compare(App *a, int key)
 {
     if (key != 'b') return 0;
-    a->compare_bars = !a->compare_bars;
+    a->compare_view = (a->compare_view + 1) % 3;
     return REACT_REDRAW;
 }
 

@@ -14,6 +14,7 @@ execute_process(
           --set select.samples=32 --set select.draws=8 --set overfit.samples=120 --set overfit.batch=50
           --set diffusion.steps=20 --set diffusion.checkpoint_every=10 --set scale.steps=20
           --set alt.diffusion_steps=10 --set eval.repeats=2 --set eval.ensemble=2 --set eval.batch=16
+          --set data.val_count=60 --set eval.costly_limit=20
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 string(TIMESTAMP t1 "%s")
 math(EXPR secs "${t1} - ${t0}")

@@ -89,6 +89,10 @@ static int cuda_rule(const char *path, double *atol, double *rtol)
         *atol = 0.026;
         return 1;
     }
+    if (strstr(path, "correct_per_sample")) { /* the same flip, per sample: 0/1 entries, so no bound on one */
+        *atol = 1;
+        return 1;
+    }
     /* everything downstream of two trainings (overfit losses and rho, diffusion and scale
      * curves, eval CE): the U-Net parity test allows 2e-2 after 100 steps */
     *atol = 1e-4, *rtol = 2e-2;

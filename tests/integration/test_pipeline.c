@@ -6,8 +6,14 @@
  * OCD. Measured on the development machine: base MSE 0.296, OCD 0.207, no-scale 0.230 (SD
  * over the two repeats below 0.004); the bounds below leave room for other CPUs' rounding.
  *
+ * Its paired bootstrap interval (method - base on the same test samples) must exclude 0 with
+ * the verdict "better".
+ *
  * mnist: a few hundred real MNIST images, every stage at a tiny size: the table must have
- * every method, with finite numbers, in all three formats, and the session every group. */
+ * every method (the predicted-label ceiling and the temperature-scaled base among them), with
+ * finite numbers, the paired differences, intervals and verdicts, in all three formats; a
+ * costly method on its stated subset; and the session every group with the per-sample
+ * values. */
 #include "harness.h"
 #include "run_util.h"
 
@@ -30,20 +36,39 @@ static cJSON *results_json(const char *dir)
     return j;
 }
 
-/* the mean of metric `m` of method `key`, NAN when absent */
-static double metric(cJSON *j, const char *key, const char *m, int *n)
+/* the object of method `key`, NULL when absent */
+static cJSON *method(cJSON *j, const char *key)
 {
     cJSON *arr = cJSON_GetObjectItem(j, "methods"), *o;
     cJSON_ArrayForEach(o, arr)
     {
         cJSON *k = cJSON_GetObjectItem(o, "method");
-        if (k && cJSON_IsString(k) && !strcmp(k->valuestring, key)) {
-            cJSON *v = cJSON_GetObjectItem(o, m);
-            if (n) *n = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(v, "n"));
-            return cJSON_GetNumberValue(cJSON_GetObjectItem(v, "mean"));
-        }
+        if (k && cJSON_IsString(k) && !strcmp(k->valuestring, key)) return o;
     }
-    return NAN;
+    return NULL;
+}
+
+/* the mean of metric `m` of method `key`, NAN when absent */
+static double metric(cJSON *j, const char *key, const char *m, int *n)
+{
+    cJSON *v = cJSON_GetObjectItem(method(j, key), m);
+    if (!v) return NAN;
+    if (n) *n = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(v, "n"));
+    return cJSON_GetNumberValue(cJSON_GetObjectItem(v, "mean"));
+}
+
+/* field `f` ("diff", "diff_lo", "diff_hi") of metric `m` of method `key`: NAN when absent or null */
+static double diff_field(cJSON *j, const char *key, const char *m, const char *f)
+{
+    cJSON *x = cJSON_GetObjectItem(cJSON_GetObjectItem(method(j, key), m), f);
+    return x && cJSON_IsNumber(x) ? x->valuedouble : NAN;
+}
+
+/* the verdict of metric `m` of method `key`: "" when absent or null */
+static const char *verdict(cJSON *j, const char *key, const char *m)
+{
+    cJSON *x = cJSON_GetObjectItem(cJSON_GetObjectItem(method(j, key), m), "verdict");
+    return x && cJSON_IsString(x) ? x->valuestring : "";
 }
 
 TEST(ocd_beats_the_base_model_where_the_shift_is_predictable)
@@ -64,6 +89,16 @@ TEST(ocd_beats_the_base_model_where_the_shift_is_predictable)
     CHECK(noscale > o, "no-scale (%g) is not worse than OCD (%g)", noscale, o);
     CHECK(ens < base, "the ensemble (%g) is not below the base (%g)", ens, base);
     CHECK(upper < o, "overfitting on the test sample itself (%g) should bound OCD (%g)", upper, o);
+    /* the verdict comes from the paired interval over the 500 test samples, not from the SDs */
+    const double d = diff_field(j, "ocd", "mse", "diff"), lo = diff_field(j, "ocd", "mse", "diff_lo"),
+                 hi = diff_field(j, "ocd", "mse", "diff_hi");
+    CHECK(lo <= d && d <= hi && hi < 0, "OCD - base MSE %g, 95%% CI [%g, %g]: the interval does not exclude 0", d, lo, hi);
+    CHECK(!strcmp(verdict(j, "ocd", "mse"), "better"), "OCD's MSE verdict is '%s'", verdict(j, "ocd", "mse"));
+    CHECK_CLOSE(d, o - base, 1e-9, 1e-6, "the paired MSE difference is the difference of the means (deterministic base)");
+    CHECK(isnan(diff_field(j, "base", "mse", "diff")), "the base row has a difference to itself");
+    cJSON *note = cJSON_GetObjectItem(j, "ceiling_note");
+    CHECK(note && cJSON_IsString(note) && strstr(note->valuestring, "zero gradient"), "regression's ceiling note: %s",
+          note && cJSON_IsString(note) ? note->valuestring : "(none)");
     cJSON_Delete(j);
 }
 
@@ -81,20 +116,44 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
                  "--set", "select.samples=32", "--set", "select.draws=8", "--set", "overfit.samples=120",
                  "--set", "overfit.batch=50", "--set", "diffusion.steps=20", "--set", "diffusion.checkpoint_every=10",
                  "--set", "scale.steps=20", "--set", "alt.diffusion_steps=10", "--set", "eval.repeats=2",
-                 "--set", "eval.ensemble=2", "--set", "eval.batch=16", NULL};
+                 "--set", "eval.ensemble=2", "--set", "eval.batch=16", "--set", "data.val_count=60",
+                 "--set", "eval.costly_limit=20", NULL};
     const int rc = fixture && fixture[0] ? 0 : run_capture(v, big, sizeof big);
     CHECK(rc == 0, "tiny MNIST run failed (%d): %.3000s", rc, big);
     if (rc) return;
     cJSON *j = results_json(s);
     if (!j) return;
-    static const char *keys[] = {"base", "ocd", "ocd_ensemble", "ocd_mean_network", "ocd_noscale",
-                                 "ocd_nearest_neighbour", "ocd_alternative_layer", "overfit_test",
+    static const char *keys[] = {"base", "base_temperature", "ocd", "ocd_ensemble", "ocd_mean_network", "ocd_noscale",
+                                 "ocd_nearest_neighbour", "ocd_alternative_layer", "overfit_test_predicted", "overfit_test",
                                  "overfit_test_all_layers", "tent_1", "tent_10", "tent_30"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         int n = 0;
         const double ce = metric(j, keys[i], "ce", &n), acc = metric(j, keys[i], "accuracy", NULL);
         CHECK(isfinite(ce) && ce > 0 && acc >= 0 && acc <= 1 && n == 2, "%s: ce %g accuracy %g n %d", keys[i], ce, acc, n);
+        if (i == 0) continue;
+        /* every other row: its paired difference to the base inside its interval, and a verdict */
+        for (int m = 0; m < 2; m++) {
+            const char *mn = m ? "accuracy" : "ce", *w = verdict(j, keys[i], mn);
+            const double d = diff_field(j, keys[i], mn, "diff"), lo = diff_field(j, keys[i], mn, "diff_lo"),
+                         hi = diff_field(j, keys[i], mn, "diff_hi");
+            CHECK(lo <= d + 1e-12 && d <= hi + 1e-12, "%s %s: %g outside [%g, %g]", keys[i], mn, d, lo, hi);
+            CHECK(!strcmp(w, "better") || !strcmp(w, "worse") || !strcmp(w, "no difference"), "%s %s: verdict '%s'", keys[i],
+                  mn, w);
+            CHECK(!strcmp(w, "no difference") == (lo <= 0 && hi >= 0), "%s %s: verdict '%s' with [%g, %g]", keys[i], mn, w,
+                  lo, hi);
+        }
     }
+    CHECK(!verdict(j, "base", "ce")[0], "the base row has a verdict against itself");
+    cJSON *temp = cJSON_GetObjectItem(method(j, "base_temperature"), "temperature");
+    CHECK(temp && cJSON_IsNumber(temp) && temp->valuedouble > 0, "the temperature-scaled base has no T");
+    /* the costly row ran on the first 20 test samples and says so */
+    cJSON *ts = cJSON_GetObjectItem(method(j, "overfit_test_all_layers"), "test_samples");
+    cJSON *lab = cJSON_GetObjectItem(method(j, "overfit_test_all_layers"), "label");
+    CHECK(ts && (int)ts->valuedouble == 20 && lab && strstr(lab->valuestring, "first 20 of 40 test samples"),
+          "the all-layers row: %d samples, label '%s'", ts ? (int)ts->valuedouble : -1, lab ? lab->valuestring : "");
+    cJSON *res = cJSON_GetObjectItem(j, "bootstrap_resamples"), *note = cJSON_GetObjectItem(j, "ceiling_note");
+    CHECK(res && (int)res->valuedouble == 2000, "bootstrap_resamples %d", res ? (int)res->valuedouble : -1);
+    CHECK(note && strstr(note->valuestring, "label-free ceiling"), "no ceiling note");
     /* overfitting every layer on the test sample with its label fits it better than the base */
     CHECK(metric(j, "overfit_test_all_layers", "ce", NULL) < metric(j, "base", "ce", NULL), "all-layer overfit not below base");
     /* every stage's wall time, as recorded in the session */
@@ -103,11 +162,16 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     cJSON_Delete(j);
     /* the other formats */
     char *md[] = {(char *)run_ocd_bin(), "results", s, NULL};
-    CHECK(run_capture(md, big, sizeof big) == 0 && strstr(big, "| OCD nearest neighbour |") && strstr(big, "Tent, 30"),
-          "markdown table: %.500s", big);
+    CHECK(run_capture(md, big, sizeof big) == 0 && strstr(big, "| OCD nearest neighbour |") && strstr(big, "Tent, 30") &&
+              strstr(big, "| overfit on test, predicted label") && strstr(big, "| temperature-scaled base (T = ") &&
+              strstr(big, "| ce − base [95% CI] | ce verdict |") && strstr(big, "Ceilings: ") &&
+              strstr(big, "OCD vs the base model on ce: ") && strstr(big, "paired bootstrap over 40 test samples"),
+          "markdown table: %.3000s", big);
     char *csv[] = {(char *)run_ocd_bin(), "results", s, "--format", "csv", NULL};
-    CHECK(run_capture(csv, big, sizeof big) == 0 && !strncmp(big, "method,label,ce_mean,ce_sd,accuracy_mean", 40),
-          "csv: %.300s", big);
+    CHECK(run_capture(csv, big, sizeof big) == 0 && !strncmp(big, "method,label,ce_mean,ce_sd,accuracy_mean", 40) &&
+              strstr(big, ",ce_diff,ce_diff_lo,ce_diff_hi,ce_verdict,") && strstr(big, "\nbase_temperature,") &&
+              strstr(big, "\noverfit_test_predicted,"),
+          "csv: %.1000s", big);
     /* every stage's group is in the session, complete, and nothing is left in work files */
     char h5[400], work[400];
     snprintf(h5, sizeof h5, "%s/session.h5", s);
@@ -130,6 +194,13 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     CHECK(h5r_exists(f, "select/scores") && h5r_exists(f, "overfit/directions") && h5r_exists(f, "diffusion/weights") &&
               h5r_exists(f, "scale/weights") && h5r_exists(f, "alt/overfit/rho_std") && h5r_exists(f, "eval/ocd/ce"),
           "a stage's data is missing");
+    /* per-sample values: repeats x the samples each row ran on */
+    int nd = 0;
+    int64_t dims[8] = {0};
+    CHECK(h5r_shape(f, "eval/ocd/loss_per_sample", &nd, dims) == 0 && nd == 2 && dims[0] == 2 && dims[1] == 40,
+          "eval/ocd/loss_per_sample: %d dims, %lld x %lld", nd, (long long)dims[0], (long long)dims[1]);
+    CHECK(h5r_shape(f, "eval/overfit_test_all_layers/correct_per_sample", &nd, dims) == 0 && nd == 2 && dims[1] == 20,
+          "the costly row's correct_per_sample: %d dims, %lld", nd, (long long)dims[1]);
     char chosen[64] = "";
     h5r_attr_str(f, "select", "chosen", chosen, sizeof chosen);
     CHECK(chosen[0], "no chosen layer");

@@ -50,7 +50,7 @@ TEST(the_session_view_reads_every_stage_of_a_finished_session)
     CHECK(v.n_overfit > 0 && v.rho[0] > 0, "overfit collection missing");
     CHECK(v.nrows >= 10 && sessview_row(&v, "base") && sessview_row(&v, "ocd"), "eval rows: %d", v.nrows);
     CHECK(!strcmp(v.metrics[0], "ce") && !strcmp(v.metrics[1], "accuracy"), "metrics %s,%s", v.metrics[0], v.metrics[1]);
-    CHECK(sessview_verdict(&v, NULL, NULL) != NULL, "no verdict");
+    CHECK(sessview_verdict(&v, 0, NULL, NULL, NULL) != NULL, "no verdict (the OCD row has no interval)");
     sessview_free(&v);
 }
 

@@ -6,7 +6,10 @@ against a real session on any machine. The probe-driven panes cannot open it (no
 they are tested against the tiny_mnist fixture instead.
 
     build/ocd run mnist-tiny --session /tmp/mnist-tiny
-    /usr/bin/python3 tests/ui/make_view_session.py /tmp/mnist-tiny tests/ui/data/view-session
+    python3 tests/ui/make_view_session.py /tmp/mnist-tiny tests/ui/data/view-session
+
+tests/ui/data/view-session-old is the same record made before the eval stage stored per-sample
+values and paired intervals (issue 13): the workbench and `ocd results` must still read it.
 """
 import os
 import sys

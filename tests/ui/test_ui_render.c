@@ -447,6 +447,43 @@ TEST(mean_sd_bars_mark_the_best_and_draw_whiskers)
     canvas_free(a);
 }
 
+/* the forest plot of paired differences: the base without one, an interval left of 0
+ * (better, for a loss), one around 0, one right of 0, and a row without an interval */
+static const char *const diff_labels[] = {"base", "ocd", "ocd-alt", "ensemble", "old row"};
+static const double diff_d[] = {NAN, -0.02, 0.001, 0.015, NAN}, diff_lo[] = {NAN, -0.03, -0.004, 0.01, NAN},
+                    diff_hi[] = {NAN, -0.01, 0.006, 0.02, NAN};
+static const char *const diff_text[] = {"(the reference)", "-0.02 better", "+0.001 no difference", "+0.015 worse", "-"};
+static const int16_t diff_col[] = {-1, 46, -1, 196, -1};
+
+TEST(interval_rows_draw_each_interval_against_one_zero_line)
+{
+    Canvas *c = canvas_new(5, 70, 0), *a = canvas_new(5, 70, 1);
+    bars_interval(c, (Rect){0, 0, 5, 70}, diff_labels, diff_d, diff_lo, diff_hi, diff_text, diff_col, 5);
+    bars_interval(a, (Rect){0, 0, 5, 70}, diff_labels, diff_d, diff_lo, diff_hi, diff_text, diff_col, 5);
+    golden_canvas("bars_interval_utf8", c, 1);
+    golden_canvas("bars_interval_ascii", a, 0);
+    /* the 0 mark is in the same column on every row, and every row has one or a point on it */
+    int zero = -1;
+    for (int x = 0; x < 70 && zero < 0; x++)
+        if (ch_at(c, 0, x) == 0x2502) zero = x;
+    CHECK(zero > 0, "the base row has no 0 mark");
+    for (int i = 0; i < 5; i++)
+        CHECK(ch_at(c, i, zero) == 0x2502 || ch_at(c, i, zero) == 0x25CF, "row %d has no 0 mark in column %d", i, zero);
+    /* the better interval lies left of 0, the worse one right of it; the point is a dot */
+    int dots_left = 0, dots_right = 0;
+    for (int x = 0; x < 70; x++) {
+        dots_left += ch_at(c, 1, x) == 0x25CF && x < zero;
+        dots_right += ch_at(c, 3, x) == 0x25CF && x > zero;
+    }
+    CHECK(dots_left == 1 && dots_right == 1, "the points of rows 1 and 3: %d left, %d right of 0", dots_left, dots_right);
+    for (int x = 0; x < 70; x++) CHECK(ch_at(c, 4, x) != 0x25CF, "a row without an interval draws a point");
+    char *d = canvas_dump(a);
+    CHECK(strstr(d, "+0.015 worse") && strstr(d, "(the reference)"), "the texts:\n%s", d);
+    free(d);
+    canvas_free(c);
+    canvas_free(a);
+}
+
 /* Deterministic bell-shaped samples: the sum of four uniforms from an LCG (no libm, so the
  * same on every machine). */
 static void bell_samples(double *v, int n, double centre, double spread, unsigned seed)
@@ -769,7 +806,7 @@ TEST(no_renderer_writes_outside_its_rect_at_any_small_size)
         for (int h = 0; h <= 9 && bad < 5; h++)
             for (int w = 0; w <= 30 && bad < 5; w++) {
                 const Rect r = {2, 3, h, w};
-                for (int which = 0; which < 7; which++) {
+                for (int which = 0; which < 8; which++) {
                     Canvas *c = sentinel_canvas(h + 4, w + 6, ascii);
                     canvas_fill(c, r, ' ', STYLE_DEFAULT);
                     switch (which) {
@@ -780,6 +817,7 @@ TEST(no_renderer_writes_outside_its_rect_at_any_small_size)
                     case 4: image_draw(c, r, img, 6, 8); break;
                     case 5: heatmap_draw(c, r, m, 7, 9, NULL); break;
                     case 6: table_draw(c, r, &t); break;
+                    case 7: bars_interval(c, r, diff_labels, diff_d, diff_lo, diff_hi, diff_text, diff_col, 5); break;
                     }
                     if (!untouched_outside(c, r)) {
                         CHECK(0, "renderer %d (ascii %d) wrote outside a %dx%d rect", which, ascii, h, w);

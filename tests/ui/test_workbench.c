@@ -70,6 +70,18 @@ static void check_screen(const char *dump_path, const char *name)
     free(got);
 }
 
+/* the line of `screen` that contains `needle` (a copy), or NULL */
+static int line_with(const char *screen, const char *needle, char *line, size_t len)
+{
+    const char *at = strstr(screen, needle);
+    if (!at) return 0;
+    const char *b = at;
+    while (b > screen && b[-1] != '\n') b--;
+    const char *e = strchr(at, '\n');
+    snprintf(line, len, "%.*s", (int)((e ? e : at + strlen(at)) - b), b);
+    return 1;
+}
+
 TEST(a_preset_without_a_session_and_the_help_overlay_match_their_golden_screens)
 {
     const char *root = run_temp_root("ui");
@@ -107,15 +119,96 @@ TEST(the_stored_panes_of_a_real_session_match_their_golden_screens)
     const int rc = run_headless(dir, OCD_SOURCE_DIR "/tests/ui/data/view-session", "32x110",
                                 "wait\n:help\n:zoom entropy\n:save-screen entropy.txt\n:zoom loss\n:save-screen loss.txt\n"
                                 "key l\nkey x\n:save-screen loss2.txt\n:zoom rho\nwait\n:help\n:save-screen rho.txt\n"
-                                ":zoom compare\n:save-screen compare.txt\nkey b\n:save-screen bars.txt\n");
+                                ":zoom compare\n:save-screen compare.txt\nkey b\n:save-screen bars.txt\nkey b\n"
+                                ":save-screen intervals.txt\n");
     CHECK(rc == 0, "ocd ui exited with %d", rc);
-    static const char *const names[] = {"entropy", "loss", "loss2", "rho", "compare", "bars"};
-    for (int i = 0; i < 6; i++) {
+    static const char *const names[] = {"entropy", "loss", "loss2", "rho", "compare", "bars", "intervals"};
+    for (int i = 0; i < 7; i++) {
         char p[700], g[96];
         snprintf(p, sizeof p, "%s/%s.txt", dir, names[i]);
         snprintf(g, sizeof g, "view_%s", names[i]);
         check_screen(p, g);
     }
+}
+
+/* tests/ui/data/view-session-old: the same record made before the eval stage stored
+ * per-sample values: it opens, its rows show "-" where the new columns have no value, and the
+ * verdict line says why there is none; `ocd results` reads it too */
+TEST(a_session_made_before_the_intervals_shows_dashes_and_says_why)
+{
+    const char *root = run_temp_root("ui");
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/old", root);
+    mkdir(dir, 0755);
+    const int rc = run_headless(dir, OCD_SOURCE_DIR "/tests/ui/data/view-session-old", "32x110",
+                                "wait\n:zoom compare\n:save-screen compare.txt\nkey b\nkey b\n:save-screen intervals.txt\n");
+    CHECK(rc == 0, "ocd ui exited with %d", rc);
+    char p[700], line[1024];
+    snprintf(p, sizeof p, "%s/compare.txt", dir);
+    char *s = file_read(p);
+    CHECK(s && line_with(s, "OCD (fc1)", line, sizeof line) && strstr(line, "2.23901 ± 0.00005") && strstr(line, " -"),
+          "the OCD row of an old session: '%s'", s ? line : "(no screen)");
+    CHECK(s && strstr(s, "no verdict (no paired interval"), "the verdict line of an old session:\n%s", s ? s : "");
+    free(s);
+    snprintf(p, sizeof p, "%s/intervals.txt", dir);
+    s = file_read(p);
+    CHECK(s && line_with(s, "OCD nearest neighbour", line, sizeof line) && strstr(line, "│") && !strstr(line, "●"),
+          "an old session's row draws an interval: '%s'", s ? line : "(no screen)");
+    free(s);
+    char out[65536];
+    char *argv[] = {(char *)run_ocd_bin(), "results", OCD_SOURCE_DIR "/tests/ui/data/view-session-old", NULL};
+    CHECK(run_capture(argv, out, sizeof out) == 0, "ocd results on an old session failed: %s", out);
+    CHECK(line_with(out, "| OCD (fc1) |", line, sizeof line) && strstr(line, "| - | - | - | - |"), "old session md row: %s", line);
+    CHECK(strstr(out, "no paired intervals"), "the old session's table does not say why it has no intervals:\n%s", out);
+}
+
+/* tests/ui/data/view-session is a real mnist-tiny run: `ocd results` shows its new rows (the
+ * temperature-scaled base, the predicted-label ceiling, the costly row on its subset) and the
+ * paired differences with their intervals and verdicts in every format */
+TEST(ocd_results_of_a_mnist_tiny_session_has_the_new_rows_and_intervals_in_every_format)
+{
+    const char *dir = OCD_SOURCE_DIR "/tests/ui/data/view-session";
+    static char out[1 << 18];
+    char line[2048];
+    char *md[] = {(char *)run_ocd_bin(), "results", (char *)dir, NULL};
+    CHECK(run_capture(md, out, sizeof out) == 0, "ocd results (md) failed: %s", out);
+    CHECK(strstr(out, "| method | ce | accuracy | n | ce − base [95% CI] | ce verdict | accuracy − base [95% CI] | accuracy verdict |"),
+          "md header:\n%s", out);
+    CHECK(line_with(out, "| temperature-scaled base (T = ", line, sizeof line) && strstr(line, " ["), "md temperature row: %s", line);
+    CHECK(line_with(out, "| overfit on test, predicted label", line, sizeof line) && strstr(line, " ["), "md ceiling row: %s", line);
+    CHECK(line_with(out, "| overfit on test (all layers) [first 20 of 40 test samples] |", line, sizeof line),
+          "md: the costly row does not name its subset:\n%s", out);
+    CHECK(line_with(out, "| base |", line, sizeof line) && strstr(line, "| - | - | - | - |"), "md base row: %s", line);
+    CHECK(strstr(out, "Ceilings: ") && strstr(out, "2000 resamples") && strstr(out, "OCD vs the base model on ce: "),
+          "md notes:\n%s", out);
+    char *csv[] = {(char *)run_ocd_bin(), "results", (char *)dir, "--format", "csv", NULL};
+    CHECK(run_capture(csv, out, sizeof out) == 0, "ocd results (csv) failed: %s", out);
+    CHECK(!strncmp(out, "method,label,ce_mean,ce_sd,accuracy_mean,accuracy_sd,n,test_samples,ce_diff,ce_diff_lo,ce_diff_hi,"
+                        "ce_verdict,accuracy_diff,accuracy_diff_lo,accuracy_diff_hi,accuracy_verdict\n",
+                   160),
+          "csv header: %.300s", out);
+    CHECK(line_with(out, "base_temperature,", line, sizeof line) &&
+              (strstr(line, ",better") || strstr(line, ",worse") || strstr(line, ",no difference")),
+          "csv temperature row without a verdict: %s", line);
+    CHECK(line_with(out, "overfit_test_all_layers,", line, sizeof line) && strstr(line, ",20,"), "csv costly row: %s", line);
+    char *js[] = {(char *)run_ocd_bin(), "results", (char *)dir, "--format", "json", NULL};
+    CHECK(run_capture(js, out, sizeof out) == 0, "ocd results (json) failed: %s", out);
+    cJSON *j = cJSON_Parse(out);
+    CHECK(j != NULL, "json does not parse");
+    if (!j) return;
+    int with = 0, rows = 0;
+    for (const cJSON *m = cJSON_GetObjectItem(j, "methods")->child; m; m = m->next, rows++) {
+        const cJSON *ce = cJSON_GetObjectItem(m, "ce"), *v = cJSON_GetObjectItem(ce, "verdict");
+        const cJSON *lo = cJSON_GetObjectItem(ce, "diff_lo"), *hi = cJSON_GetObjectItem(ce, "diff_hi");
+        if (cJSON_IsString(v)) {
+            with++;
+            CHECK(cJSON_IsNumber(lo) && cJSON_IsNumber(hi) && lo->valuedouble <= hi->valuedouble, "json interval of %s",
+                  cJSON_GetObjectItem(m, "method")->valuestring);
+        }
+    }
+    CHECK(rows == 14 && with == 13, "json: %d rows, %d with a verdict (want 14, every one but the base)", rows, with);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "bootstrap_resamples")) == 2000, "json bootstrap_resamples");
+    cJSON_Delete(j);
 }
 
 TEST(ascii_mode_draws_every_pane_and_overlay_in_ascii_only)
@@ -143,21 +236,9 @@ TEST(ascii_mode_draws_every_pane_and_overlay_in_ascii_only)
         }
         CHECK(!bad, "%s: a non-ASCII byte on line %d:\n%s", names[i], bad, s);
         /* and the panes still say something: the table's numbers, the plot's axes */
-        if (i == 0) CHECK(strstr(s, "2.23872 ~ 0.00000") && strstr(s, "eval+"), "the ASCII screen lost the table:\n%s", s);
+        if (i == 0) CHECK(strstr(s, "2.25495 ~ 0.00000") && strstr(s, "eval+"), "the ASCII screen lost the table:\n%s", s);
         free(s);
     }
-}
-
-/* the line of `screen` that contains `needle` (a copy), or NULL */
-static int line_with(const char *screen, const char *needle, char *line, size_t len)
-{
-    const char *at = strstr(screen, needle);
-    if (!at) return 0;
-    const char *b = at;
-    while (b > screen && b[-1] != '\n') b--;
-    const char *e = strchr(at, '\n');
-    snprintf(line, len, "%.*s", (int)((e ? e : at + strlen(at)) - b), b);
-    return 1;
 }
 
 TEST(a_finished_session_shows_what_it_holds_in_every_pane)
@@ -174,7 +255,7 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
                                 ":focus denoise\nkey End\n:save-screen c.txt\n"
                                 "key Home\nkey Right Right\n:save-screen c2.txt\n"
                                 ":sample misclassified\nwait\n:save-screen d.txt\n"
-                                ":focus compare\nkey b\n:save-screen e.txt\nkey b\n"
+                                ":focus compare\nkey b\n:save-screen e.txt\nkey b\n:save-screen e2.txt\nkey b\n"
                                 ":zoom loss\n:save-screen f.txt\n:unzoom\n"
                                 ":focus compare\n:export png fig.png\nwait\n"
                                 "resize 15x50\n:save-screen g.txt\nresize 48x140\n:save-screen h.txt\n");
@@ -200,10 +281,10 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
         char want[96];
         snprintf(want, sizeof want, "%.5f ± %.5f", cJSON_GetObjectItem(ce, "mean")->valuedouble,
                  cJSON_GetObjectItem(ce, "sd")->valuedouble);
-        /* labels are cut to the column with an ellipsis: their first 20 characters, on the
+        /* labels are cut to the column with an ellipsis: their first 16 characters, on the
          * same line as the value */
         char head[24];
-        snprintf(head, sizeof head, "%.20s", label);
+        snprintf(head, sizeof head, "%.16s", label);
         int found = 0;
         for (const char *l = a; l && *l && !found; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
             const char *e = strchr(l, '\n');
@@ -214,8 +295,12 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
     }
     CHECK(rows >= 10, "results JSON has %d methods", rows);
     cJSON_Delete(root_js);
-    CHECK(strstr(a, "OCD ") && (strstr(a, "beats the base") || strstr(a, "NOT beat") || strstr(a, "within one SD")),
-          "no verdict line");
+    CHECK(line_with(a, "OCD vs the base model on ce: ", line, sizeof line) &&
+              (strstr(line, ": better") || strstr(line, ": worse") || strstr(line, ": no difference")),
+          "no verdict line from the paired interval");
+    CHECK(line_with(a, "OCD (fc1)", line, sizeof line) &&
+              (strstr(line, " better") || strstr(line, " worse") || strstr(line, " no difference")),
+          "the OCD row shows no verdict: '%s'", line);
     CHECK(line_with(a, "* ", line, sizeof line) && strstr(line, "fc1"), "the chosen layer fc1 is not marked *");
     CHECK(line_with(a, "+ ", line, sizeof line) && strstr(line, "fc2"), "the runner-up fc2 is not marked +");
     free(a);
@@ -235,6 +320,11 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
     free(d);
     char *e = SCREEN("e.txt");
     CHECK(e && !strstr(e, "method ") && strstr(e, "the base model on ce"), "b did not switch the table to bars (with the verdict)");
+    free(e);
+    e = SCREEN("e2.txt");
+    CHECK(e && strstr(e, "(the reference)") && strstr(e, "●") && line_with(e, "OCD (fc1)", line, sizeof line) &&
+              strstr(line, " ["),
+          "a second b did not show the differences with their intervals");
     free(e);
     char *f = SCREEN("f.txt");
     CHECK(f && line_with(f, "━ loss", line, sizeof line) && utf8_line_cols(line) == 140, "the zoomed loss pane is not 140 columns");

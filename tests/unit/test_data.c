@@ -127,6 +127,36 @@ TEST(mnist_max_keeps_the_first_samples)
     dataset_free(&ds);
 }
 
+/* data.val_count: the last N training images become the validation split, out of every
+ * stage's training (the base model trains on ds.train, the overfit collection draws from it)
+ * and where the temperature-scaled base is fitted */
+TEST(val_count_holds_the_last_training_images_out_as_the_validation_split)
+{
+    Dataset all, ds;
+    Status st = {0};
+    LOAD_OR_RETURN(dataset_load_mnist(DATA "/mnist", 300, 7, &all, &st), st);
+    LOAD_OR_RETURN(dataset_load_mnist(DATA "/mnist", 300, 7, &ds, &st), st);
+    LOAD_OR_RETURN(dataset_hold_out_val(&ds, 60, &st), st);
+    CHECK(ds.train.n == 240 && ds.val.n == 60 && ds.test.n == 7, "sizes %d/%d/%d", ds.train.n, ds.val.n, ds.test.n);
+    CHECK(ds.val.ndim == 3 && ds.val.dims[1] == 28, "val dims");
+    CHECK(!memcmp(ds.train.x, all.train.x, sizeof(float) * 240 * 784) && !memcmp(ds.train.y, all.train.y, sizeof(float) * 240),
+          "the training split is not the first 240 images");
+    CHECK(!memcmp(ds.val.x, all.train.x + 240 * 784, sizeof(float) * 60 * 784) &&
+              !memcmp(ds.val.y, all.train.y + 240, sizeof(float) * 60),
+          "the validation split is not the last 60 images");
+    CHECK(dataset_hold_out_val(&all, 0, &st) == 0 && all.val.n == 0 && all.train.n == 300, "val_count 0 changed the data");
+    status_clear(&st);
+    CHECK(dataset_hold_out_val(&all, 300, &st) == -1 && st.code == ERR_CONFIG && strstr(st.msg, "no training samples"),
+          "holding out every image: %s", st.msg);
+    dataset_free(&ds);
+    dataset_free(&all);
+    LOAD_OR_RETURN(dataset_load_california(DATA "/california_housing/cal_housing.data", 42, &ds, &st), st);
+    status_clear(&st);
+    CHECK(dataset_hold_out_val(&ds, 10, &st) == -1 && st.code == ERR_CONFIG && strstr(st.msg, "own validation split"),
+          "California has its own validation split: %s", st.msg);
+    dataset_free(&ds);
+}
+
 /* Sums over all rows of the 8 derived features and the target, straight from the file. */
 static void california_sums(double sums[9])
 {

@@ -2,7 +2,9 @@
  * the DDPM/DDIM identities; the KDE entropy against closed forms; the per-sample overfit of B
  * samples against B one-at-a-time overfits and against Adam's first-step rule; the weight
  * padding geometry (the authors' numbers) and its round trip; the nearest-neighbour lookup;
- * the sampler's draws not depending on the batch; the scale losses' derivatives. */
+ * the sampler's draws not depending on the batch; the scale losses' derivatives; the overfit
+ * toward the base model's own argmax (the eval's label-free ceiling) against the overfit with
+ * the true label; the temperature fit on logits whose scale is known. */
 #include "harness.h"
 
 #include "autograd.h"
@@ -14,6 +16,7 @@
 #include "ocd/sampler.h"
 #include "ocd/scale.h"
 #include "ocd/schedule.h"
+#include "ocd/temperature.h"
 #include "ocd/tent.h"
 #include "ocd/util.h"
 #include "ocd/wnet.h"
@@ -235,6 +238,89 @@ TEST(batched_overfit_equals_one_sample_at_a_time)
     free(batched);
     free(single);
     world_free(&w);
+}
+
+/* The eval stage's "overfit on test, predicted label" row: overfit_batch_to toward the base
+ * model's argmax is the overfit with the true label, bit for bit, on a sample the base model
+ * classifies correctly, and another fit on one it gets wrong. */
+TEST(overfitting_toward_the_predicted_label_is_overfit_on_test_where_the_base_is_right)
+{
+    World w;
+    world_make(&w, 6);
+    const int L = model_layer_index(w.m, "fc1");
+    const int64_t per = 84 * 120;
+    OverfitCfg oc = {.layer = L, .steps = 3, .lr = 5e-3f, .adam = 1};
+    int64_t idx[6] = {0, 1, 2, 3, 4, 5};
+    float logits[6 * 10], argmax[6];
+    CHECK(task_predict(&w.t, -1, SPLIT_TEST, idx, 6, NULL, NULL, logits) == 0, "%s", w.st.msg);
+    for (int b = 0; b < 6; b++) {
+        int best = 0;
+        for (int k = 1; k < 10; k++)
+            if (logits[b * 10 + k] > logits[b * 10 + best]) best = k;
+        argmax[b] = (float)best;
+    }
+    /* sample 0 classified correctly, sample 1 not; the others keep their labels */
+    w.ds.test.y[0] = argmax[0];
+    w.ds.test.y[1] = (float)(((int)argmax[1] + 1) % 10);
+    float *pred_label = malloc(sizeof(float) * 6 * per), *true_label = malloc(sizeof(float) * 6 * per);
+    CHECK(overfit_batch_to(&w.t, &oc, SPLIT_TEST, idx, 6, argmax, 0, pred_label, NULL, NULL) == 0, "%s", w.st.msg);
+    CHECK(overfit_batch(&w.t, &oc, SPLIT_TEST, idx, 6, 0, true_label, NULL, NULL) == 0, "%s", w.st.msg);
+    int same = 0, differ = 0;
+    for (int b = 0; b < 6; b++) {
+        const int equal = !memcmp(pred_label + b * per, true_label + b * per, sizeof(float) * per);
+        if (w.ds.test.y[b] == argmax[b]) {
+            CHECK(equal, "sample %d is classified correctly, yet its predicted-label shift differs", b);
+            same++;
+        } else {
+            CHECK(!equal, "sample %d is misclassified, yet its predicted-label shift is the true label's", b);
+            differ++;
+        }
+    }
+    CHECK(same >= 1 && differ >= 1, "%d correct and %d misclassified samples: the test needs both", same, differ);
+    /* NULL labels are the split's */
+    CHECK(overfit_batch_to(&w.t, &oc, SPLIT_TEST, idx, 6, NULL, 0, pred_label, NULL, NULL) == 0 &&
+              !memcmp(pred_label, true_label, sizeof(float) * 6 * per),
+          "overfit_batch_to(NULL labels) is not overfit_batch");
+    free(pred_label);
+    free(true_label);
+    world_free(&w);
+}
+
+/* Temperature scaling: labels drawn from softmax(z) make z calibrated; the fit on z * T0
+ * (over- or under-confident by T0) must give T close to T0, and be the NLL's minimum. */
+TEST(temperature_fit_recovers_the_scale_of_miscalibrated_logits)
+{
+    enum { N = 20000, K = 10 };
+    float *z = malloc(sizeof(float) * N * K), *zs = malloc(sizeof(float) * N * K), *y = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) {
+        double p[K], s = 0;
+        for (int k = 0; k < K; k++) {
+            float g[4];
+            philox_normal4(21, (uint64_t)(i * K + k), g);
+            z[i * K + k] = 2.0f * g[0] + (k == i % K ? 2.0f : 0.0f);
+            p[k] = exp(z[i * K + k]);
+            s += p[k];
+        }
+        const double u = (philox4x32(22, (uint64_t)i).v[0] >> 8) * (1.0 / 16777216.0) * s;
+        int lab = 0;
+        for (double acc = p[0]; acc < u && lab < K - 1;) acc += p[++lab];
+        y[i] = (float)lab;
+    }
+    const double T0s[2] = {2.5, 0.5};
+    for (int t = 0; t < 2; t++) {
+        const double T0 = T0s[t];
+        for (int e = 0; e < N * K; e++) zs[e] = (float)(z[e] * T0);
+        const double T = temperature_fit(zs, y, N, K);
+        /* sampling error of T over 20,000 labels: about 1%; 5% leaves room */
+        CHECK_CLOSE(T, T0, 0, 0.05, "fitted T vs the scale the logits were given");
+        const double at = temperature_nll(zs, y, N, K, T);
+        CHECK(at <= temperature_nll(zs, y, N, K, T * 1.05) && at <= temperature_nll(zs, y, N, K, T / 1.05),
+              "T = %g is not the NLL's minimum", T);
+    }
+    CHECK(temperature_fit(zs, y, 0, K) == 1.0, "no samples: T = 1");
+    free(z);
+    free(zs);
+    free(y);
 }
 
 TEST(one_adam_step_moves_each_weight_by_lr_against_its_gradient_sign)

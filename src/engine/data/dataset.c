@@ -151,6 +151,27 @@ static void views_free(ViewSet *v)
     memset(v, 0, sizeof *v);
 }
 
+int dataset_hold_out_val(Dataset *ds, int n, Status *st)
+{
+    if (n <= 0) return 0;
+    if (ds->task == TASK_NERF || ds->val.n > 0)
+        return status_fail(st, ERR_CONFIG, "data.val_count = %d: %s %s", n, ds->name,
+                           ds->task == TASK_NERF ? "has no training images to hold out (NeRF views)"
+                                                 : "has its own validation split already (set data.val_count = 0)");
+    Split *tr = &ds->train;
+    if (n >= tr->n)
+        return status_fail(st, ERR_CONFIG, "data.val_count = %d leaves no training samples (%s has %d)", n, ds->name, tr->n);
+    size_t per = 1;
+    for (int d = 0; d < tr->ndim; d++) per *= (size_t)tr->dims[d];
+    if (split_alloc(&ds->val, n, tr->ndim, tr->dims, "the validation split", st)) return -1;
+    const int keep = tr->n - n;
+    memcpy(ds->val.x, tr->x + (size_t)keep * per, sizeof(float) * per * (size_t)n);
+    memcpy(ds->val.y, tr->y + keep, sizeof(float) * (size_t)n);
+    /* the training split keeps its first `keep` samples; its buffers stay as they are */
+    tr->n = keep;
+    return 0;
+}
+
 void dataset_free(Dataset *ds)
 {
     if (!ds) return;

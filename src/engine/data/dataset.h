@@ -77,6 +77,12 @@ int dataset_load_cifar10(const char *dir, Dataset *ds, Status *st);
  * (data/synthetic.c): for tests and quick demonstrations of OCD. */
 int dataset_make_synthetic(int n_train, int n_test, uint64_t seed, Dataset *ds, Status *st);
 
+/* Moves the last n training samples into the validation split (data.val_count): the base
+ * model never trains on them and the OCD stages never see them; the eval stage fits the
+ * temperature-scaled base on them. n = 0 does nothing. ERR_CONFIG for NeRF, for a dataset
+ * with its own validation split (California), and when no training sample would be left. */
+int dataset_hold_out_val(Dataset *ds, int n, Status *st);
+
 void dataset_free(Dataset *ds);
 
 /* Rays of a view: origin and direction of pixel (i = column, j = row) for a camera-to-world

@@ -53,10 +53,17 @@ static void unfreeze(ParamSet *ps, uint8_t *was)
 int overfit_batch(Task *t, const OverfitCfg *oc, SplitId s, const int64_t *idx, int B, uint64_t key, float *delta,
                   float *loss0, float *loss1)
 {
+    return overfit_batch_to(t, oc, s, idx, B, NULL, key, delta, loss0, loss1);
+}
+
+int overfit_batch_to(Task *t, const OverfitCfg *oc, SplitId s, const int64_t *idx, int B, const float *labels,
+                     uint64_t key, float *delta, float *loss0, float *loss1)
+{
     Ctx *c = t->env->c;
     Model *m = t->env->model;
     const ModelLayer *l = &m->layers[oc->layer];
     ENG_ASSERT(l->is_linear, "overfit: layer %s cannot take per-sample weights", l->name);
+    ENG_ASSERT(!labels || t->kind != TASK_NERF, "overfit: targets other than the split's are for one-value targets only");
     const int64_t R = t->kind == TASK_NERF ? (oc->rays > 0 && oc->rays < t->P ? oc->rays : t->P) : 1;
     const int64_t xf = task_x_floats(t, R), yf = task_y_floats(t, R), per = (int64_t)l->out * l->in;
     float *x = malloc(sizeof(float) * (size_t)(B * xf)), *y = malloc(sizeof(float) * (size_t)(B * yf));
@@ -70,6 +77,7 @@ int overfit_batch(Task *t, const OverfitCfg *oc, SplitId s, const int64_t *idx, 
     for (int step = 0; step <= oc->steps && rc == 0; step++) {
         const int last = step == oc->steps; /* one more forward: the loss after */
         if (step == 0 || t->kind == TASK_NERF) task_fill(t, s, idx, B, R, key + (uint64_t)(last ? step - 1 : step), x, y);
+        if (step == 0 && labels) memcpy(y, labels, sizeof(float) * (size_t)B);
         if (last) ctx_no_grad_begin(c);
         Tensor *w = tensor_wrap(c, SHAPE(B, l->out, l->in), k.w);
         w->requires_grad = !last;

@@ -22,6 +22,11 @@ typedef struct {
  * loss0/loss1 may be NULL. key: NeRF ray draws (step k draws with key + k). */
 int overfit_batch(Task *t, const OverfitCfg *oc, SplitId s, const int64_t *idx, int B, uint64_t key, float *delta,
                   float *loss0, float *loss1);
+/* The same toward other targets: labels (B, class indices or standardised targets; not for
+ * NeRF) replace the split's. The eval stage's "predicted label" row fits each test sample
+ * toward the base model's own argmax: what a perfect label-free generator would reproduce. */
+int overfit_batch_to(Task *t, const OverfitCfg *oc, SplitId s, const int64_t *idx, int B, const float *labels,
+                     uint64_t key, float *delta, float *loss0, float *loss1);
 
 /* Predictions of B samples with layer weights W + scale_b * delta_b (delta NULL: the base
  * model; scale NULL: 1). Classification: logits (B x K); regression: (B); NeRF: every ray

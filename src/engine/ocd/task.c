@@ -13,11 +13,12 @@ float *nerf_view_rays(const ViewSet *v); /* nerf_base.c */
 
 static const Split *split_of(const Task *t, SplitId s)
 {
-    return s == SPLIT_TRAIN ? &t->env->ds->train : &t->env->ds->test;
+    return s == SPLIT_TRAIN ? &t->env->ds->train : s == SPLIT_VAL ? &t->env->ds->val : &t->env->ds->test;
 }
 
 static const ViewSet *views_of(const Task *t, SplitId s)
 {
+    ENG_ASSERT(s != SPLIT_VAL, "task: NeRF scenes have no validation views");
     return s == SPLIT_TRAIN ? &t->env->ds->views_train : &t->env->ds->views_test;
 }
 

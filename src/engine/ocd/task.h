@@ -10,7 +10,9 @@
 
 #include <stdint.h>
 
-typedef enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1 } SplitId;
+/* SPLIT_VAL: the dataset's validation split (classification and regression only; held out of
+ * every stage's training: the eval stage fits the temperature-scaled base on it) */
+typedef enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1, SPLIT_VAL = 2 } SplitId;
 
 /* the base output as conditioning: logits (classification), the prediction (regression), or
  * for NeRF the base render of the view, area-averaged to NERF_COND_SIDE^2 x 3 pixels (the

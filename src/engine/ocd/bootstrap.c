@@ -1,0 +1,91 @@
+/* See bootstrap.h. */
+#include "ocd/bootstrap.h"
+
+#include "core/philox.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+double boot_stat(BootStat stat, double scale, double mean)
+{
+    switch (stat) {
+    case BOOT_MEAN: return scale * mean;
+    case BOOT_SQRT: return scale * sqrt(mean);
+    case BOOT_NEG_LOG10: return -10.0 * log10(mean);
+    }
+    return NAN;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double boot_quantile(const double *sorted, int n, double q)
+{
+    if (n < 1) return NAN;
+    const double h = q * (n - 1);
+    const int i = (int)floor(h);
+    if (i >= n - 1) return sorted[n - 1];
+    return sorted[i] + (h - i) * (sorted[i + 1] - sorted[i]);
+}
+
+int boot_paired(const BootSeries *s, int ns, int n, int resamples, uint64_t key, BootInterval *out)
+{
+    if (n < 1 || resamples < 2) return -1;
+    double *diff = malloc(sizeof(double) * (size_t)resamples * (size_t)(ns > 0 ? ns : 1));
+    double *sa = calloc((size_t)(ns > 0 ? ns : 1), sizeof(double)),
+           *sb = calloc((size_t)(ns > 0 ? ns : 1), sizeof(double));
+    /* the counters of one resample: n indices, four per Philox call */
+    const uint64_t per = ((uint64_t)n + 3) / 4;
+    for (int k = 0; k < resamples; k++) {
+        for (int j = 0; j < ns; j++)
+            sa[j] = sb[j] = 0.0;
+        for (int i = 0; i < n; i += 4) {
+            const PhiloxOut r = philox4x32(key, (uint64_t)k * per + (uint64_t)i / 4);
+            for (int lane = 0; lane < 4 && i + lane < n; lane++) {
+                /* uniform in [0, n): the high half of a 32x32-bit product (bias below n / 2^32) */
+                const int at = (int)(((uint64_t)r.v[lane] * (uint64_t)n) >> 32);
+                for (int j = 0; j < ns; j++) {
+                    sa[j] += s[j].a[at];
+                    sb[j] += s[j].b[at];
+                }
+            }
+        }
+        for (int j = 0; j < ns; j++)
+            diff[(size_t)j * resamples + k] =
+                boot_stat(s[j].stat, s[j].scale, sa[j] / n) - boot_stat(s[j].stat, s[j].scale, sb[j] / n);
+    }
+    for (int j = 0; j < ns; j++) {
+        double ma = 0.0, mb = 0.0;
+        for (int i = 0; i < n; i++) {
+            ma += s[j].a[i];
+            mb += s[j].b[i];
+        }
+        out[j].diff = boot_stat(s[j].stat, s[j].scale, ma / n) - boot_stat(s[j].stat, s[j].scale, mb / n);
+        double *d = diff + (size_t)j * resamples;
+        int finite = 1;
+        for (int k = 0; k < resamples && finite; k++)
+            finite = isfinite(d[k]);
+        if (!finite) {
+            out[j].lo = out[j].hi = NAN;
+            continue;
+        }
+        qsort(d, (size_t)resamples, sizeof(double), cmp_double);
+        out[j].lo = boot_quantile(d, resamples, (1.0 - BOOT_LEVEL) / 2);
+        out[j].hi = boot_quantile(d, resamples, 1.0 - (1.0 - BOOT_LEVEL) / 2);
+    }
+    free(diff);
+    free(sa);
+    free(sb);
+    return 0;
+}
+
+const char *boot_verdict(const BootInterval *iv, int higher_is_better)
+{
+    if (!isfinite(iv->lo) || !isfinite(iv->hi)) return "undetermined";
+    if (iv->lo > 0) return higher_is_better ? "better" : "worse";
+    if (iv->hi < 0) return higher_is_better ? "worse" : "better";
+    return "no difference";
+}
