@@ -315,6 +315,20 @@ static void g_groupnorm_fwd(BackendCtx *b, int N, int C, int S, int Gr, float ep
     RUN(groupnorm_fwd(IN(g), N, C, S, Gr, eps, x, gamma, beta, y, mean, rstd));
 }
 
+static void g_groupnorm_silu_fwd(BackendCtx *b, int N, int C, int S, int Gr, float eps, const float *x,
+                                 const float *gamma, const float *beta, float *y, float *z, float *mean, float *rstd)
+{
+    GuardCtx *g = G(b);
+    DEV(x);
+    DEV(gamma);
+    DEV(beta);
+    DEV(y);
+    DEV(z);
+    DEV(mean);
+    DEV(rstd);
+    RUN(groupnorm_silu_fwd(IN(g), N, C, S, Gr, eps, x, gamma, beta, y, z, mean, rstd));
+}
+
 static void g_groupnorm_bwd(BackendCtx *b, int N, int C, int S, int Gr, const float *x, const float *gamma,
                             const float *mean, const float *rstd, const float *dy, float *dx, float *dgamma,
                             float *dbeta)
@@ -458,6 +472,18 @@ static void g_softmax_fwd(BackendCtx *b, int rows, int cols, int log, const floa
     DEV(x);
     DEV(y);
     RUN(softmax_fwd(IN(g), rows, cols, log, x, y));
+}
+
+static void g_attention_fwd(BackendCtx *b, int B, int L, int S, int d, int dv, float scale, const float *q,
+                            const float *k, const float *v, float *P, float *out)
+{
+    GuardCtx *g = G(b);
+    DEV(q);
+    DEV(k);
+    DEV(v);
+    DEV(P);
+    DEV(out);
+    RUN(attention_fwd(IN(g), B, L, S, d, dv, scale, q, k, v, P, out));
 }
 
 static void g_softmax_bwd(BackendCtx *b, int rows, int cols, int log, const float *y, const float *dy, float *dx)
@@ -610,6 +636,7 @@ static const Backend GUARD_BACKEND = {
     .upsample_fwd = g_upsample_fwd,
     .upsample_bwd = g_upsample_bwd,
     .groupnorm_fwd = g_groupnorm_fwd,
+    .groupnorm_silu_fwd = g_groupnorm_silu_fwd,
     .groupnorm_bwd = g_groupnorm_bwd,
     .batchnorm_fwd = g_batchnorm_fwd,
     .batchnorm_bwd = g_batchnorm_bwd,
@@ -625,6 +652,7 @@ static const Backend GUARD_BACKEND = {
     .all_finite = g_all_finite,
     .softmax_fwd = g_softmax_fwd,
     .softmax_bwd = g_softmax_bwd,
+    .attention_fwd = g_attention_fwd,
     .xent_fwd = g_xent_fwd,
     .xent_bwd = g_xent_bwd,
     .mse_fwd = g_mse_fwd,

@@ -259,7 +259,7 @@ int unet_temb_dim(const UNet *u) { return 4 * u->cfg.ch; }
 
 static Tensor *norm_act(Ctx *c, const UNet *u, Tensor *x, Tensor *g, Tensor *b)
 {
-    return op_silu(c, op_group_norm(c, x, g, b, gn_groups(x->shape[1]), u->cfg.gn_eps));
+    return op_group_norm_silu(c, x, g, b, gn_groups(x->shape[1]), u->cfg.gn_eps);
 }
 
 /* x (B, cin, R, R), temb_act = silu(temb) (B, T) */

@@ -67,6 +67,9 @@ Tensor *op_mse_mean(Ctx *c, Tensor *a, Tensor *b);
 
 /* ---- normalisation ---- */
 Tensor *op_group_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, int groups, float eps);
+/* silu(op_group_norm(...)) as one op, the same bits: one pass over x instead of three, and
+ * without gradients the normalised tensor is never stored */
+Tensor *op_group_norm_silu(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, int groups, float eps);
 Tensor *op_layer_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, float eps); /* last dim */
 /* batch statistics when c->training (updating the running ones), else the running ones */
 Tensor *op_batch_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, Tensor *run_mean, Tensor *run_var,
