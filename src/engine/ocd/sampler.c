@@ -17,15 +17,22 @@ int sampler_run(Ctx *c, WNet *w, const Schedule *s, const float *cin, const floa
     ctx_set_training(c, o->dropout);
     ctx_no_grad_begin(c);
     ENG_ASSERT(w->c == c, "sampler_run: the network lives in another context");
-    float *x = wnet_sample_buffer(w, 2 * B * n), *z = x + B * n;
+    /* the conditioning embedding and maps depend on the sample only: made once, kept beside
+     * the state in the WNet's buffer (the step arena is reset after every step) */
+    Tensor *emb0 = wnet_embed(c, w, cin, cact, cout, B), *maps0 = wnet_maps(c, w, cin, cact, B);
+    const int64_t nmaps = maps0 ? maps0->numel : 0;
+    float *x = wnet_sample_buffer(w, 2 * B * n + emb0->numel + nmaps), *z = x + B * n, *embd = z + B * n,
+          *mapsd = embd + emb0->numel;
+    const int emb_shape[2] = {emb0->shape[0], emb0->shape[1]}, maps_shape[4] = {B, maps0 ? maps0->shape[1] : 0, w->H, w->W};
+    c->be->copy(c->bc, embd, emb0->data, sizeof(float) * (size_t)emb0->numel);
+    if (maps0) c->be->copy(c->bc, mapsd, maps0->data, sizeof(float) * (size_t)nmaps);
+    ctx_step_end(c);
     for (int b = 0; b < B; b++)
         c->be->rng_normal(c->bc, n, o->key, stream_offset(o->ids[b], 0, n), 0.0f, 1.0f, x + b * n);
     float *hx = o->hook ? malloc(sizeof(float) * (size_t)(B * n) * 3) : NULL;
     float *tt = malloc(sizeof(float) * (size_t)B);
     for (int i = 0; i < s->nsteps; i++) {
-        /* the embedding lives in the step arena: remade each step (a few small linears) */
-        Tensor *emb = wnet_embed(c, w, cin, cact, cout, B);
-        Tensor *maps = wnet_maps(c, w, cin, cact, B);
+        Tensor *emb = tensor_wrap(c, 2, emb_shape, embd), *maps = nmaps ? tensor_wrap(c, 4, maps_shape, mapsd) : NULL;
         for (int b = 0; b < B; b++) tt[b] = (float)s->t_model[i];
         Tensor *eps = wnet_eps(c, w, tensor_wrap(c, SHAPE(B, w->rows, w->cols), x), tensor_from_host(c, SHAPE(B), tt), emb, maps);
         if (hx) {
