@@ -41,6 +41,7 @@ static void cuda_destroy(BackendCtx *c)
     cuda_conv_plans_free(c);
     if (c->workspace) CHECK_CUDA(cudaFree(c->workspace));
     if (c->partials) CHECK_CUDA(cudaFree(c->partials));
+    if (c->up2) CHECK_CUDA(cudaFree(c->up2));
     CHECK_CUDA(cudaFree(c->result_dev));
     CHECK_CUDA(cudaFree(c->flag_dev));
     CHECK_CUDNN(cudnnDestroy(c->dnn));
@@ -107,6 +108,7 @@ double *cuda_partials(BackendCtx *c, size_t count)
 {
     if (count > c->partials_cap) {
         if (c->partials) CHECK_CUDA(cudaFree(c->partials));
+    if (c->up2) CHECK_CUDA(cudaFree(c->up2));
         CHECK_CUDA(cudaMalloc((void **)&c->partials, count * sizeof(double)));
         c->partials_cap = count;
     }
@@ -144,6 +146,7 @@ static const Backend CUDA_BACKEND = {
     /* .gemm = */ cuda_gemm,
     /* .gemm_batched = */ cuda_gemm_batched,
     /* .conv2d_fwd = */ cuda_conv2d_fwd,
+    /* .conv2d_up2_fwd = */ cuda_conv2d_up2_fwd,
     /* .conv2d_bwd_data = */ cuda_conv2d_bwd_data,
     /* .conv2d_bwd_filter = */ cuda_conv2d_bwd_filter,
     /* .maxpool_fwd = */ cuda_maxpool_fwd,

@@ -58,6 +58,9 @@ struct BackendCtx {
     /* per-shape convolution plans */
     ConvPlan *plans;
     int nplans, plans_cap;
+    /* conv2d_up2_fwd's upsampled image, grown to the largest need */
+    float *up2;
+    size_t up2_cap;
     /* reduction partials (double) and a host-visible result slot */
     double *partials;
     size_t partials_cap;
@@ -84,6 +87,7 @@ void cuda_gemm_batched(BackendCtx *, int ta, int tb, int M, int N, int K, float 
 
 /* conv.cu */
 void cuda_conv2d_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
+void cuda_conv2d_up2_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
 void cuda_conv2d_bwd_data(BackendCtx *, const ConvGeom *, const float *dy, const float *w, float *dx);
 void cuda_conv2d_bwd_filter(BackendCtx *, const ConvGeom *, const float *dy, const float *x, float *dw);
 void cuda_conv_plans_free(BackendCtx *);

@@ -12,6 +12,7 @@
 #define BACKEND_ENTRIES(X)                                                                         \
     X(create) X(destroy) X(set_threads) X(set_math) X(alloc) X(release) X(zero) X(upload) X(download) X(copy)  \
     X(sync) X(rng_uniform) X(rng_normal) X(dropout_mask) X(gemm) X(gemm_batched) X(conv2d_fwd)     \
+    X(conv2d_up2_fwd)                                                                              \
     X(conv2d_bwd_data) X(conv2d_bwd_filter) X(maxpool_fwd) X(maxpool_bwd) X(avgpool_fwd)           \
     X(avgpool_bwd) X(upsample_fwd) X(upsample_bwd) X(groupnorm_fwd) X(groupnorm_silu_fwd) X(groupnorm_bwd)         \
     X(batchnorm_fwd) X(batchnorm_bwd) X(unary_fwd) X(unary_bwd) X(binary_fwd) X(reduce_to)         \

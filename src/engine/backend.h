@@ -83,6 +83,12 @@ typedef struct Backend {
     /* ---- convolution (cross-correlation, as PyTorch) ---- */
     void (*conv2d_fwd)(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b,
                        float *y); /* b may be NULL */
+    /* conv2d_fwd of x (N, C, H/2, W/2) upsampled 2x by nearest neighbour: q is the geometry on
+     * the upsampled (N, C, H, W) image, stride 1. The U-Net's upsampling without the upsampled
+     * image; the CPU's 3x3 kernel sums weights first (a last-bit difference from the two
+     * steps). Forward only: training runs upsample_fwd then conv2d_fwd. */
+    void (*conv2d_up2_fwd)(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b,
+                           float *y);
     void (*conv2d_bwd_data)(BackendCtx *, const ConvGeom *, const float *dy, const float *w, float *dx);
     void (*conv2d_bwd_filter)(BackendCtx *, const ConvGeom *, const float *dy, const float *x, float *dw);
 

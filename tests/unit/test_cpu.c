@@ -198,3 +198,43 @@ TEST(attention_in_row_blocks_matches_a_double_reference)
     free(o2);
     free(o3);
 }
+
+/* conv3x3(upsample2(x)) by four 2x2 phase convolutions with summed weights: against the two
+ * steps it replaces, over image sizes that leave ragged tiles and output channels below and
+ * above one register block. Each output sums 9*C products of O(1) terms either way; summing
+ * weights first changes the rounding by a few ulps of the terms (~C * 1e-7 absolute):
+ * 1e-5 + 1e-5 relative; a wrong phase or tap is off by O(1). A 5x5 kernel goes the two-step
+ * way inside the entry and must match bit for bit. */
+TEST(upsample_conv_matches_upsample_then_conv)
+{
+    const Backend *be = backend_cpu();
+    const int shapes[][4] = {{3, 8, 5, 7}, {16, 16, 21, 30}, {5, 4, 3, 3}}; /* C, O, h, w */
+    for (int threads = 1; threads <= 2; threads++) {
+        BackendCtx *bc = be->create(threads);
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            const int N = 3, C = shapes[k][0], O = shapes[k][1], h = shapes[k][2], w = shapes[k][3];
+            for (int K = 3; K <= 5; K += 2) {
+                ConvGeom q = {.N = N, .C = C, .H = 2 * h, .W = 2 * w, .O = O, .KH = K, .KW = K, .SH = 1, .SW = 1,
+                              .PH = K / 2, .PW = K / 2, .OH = 2 * h, .OW = 2 * w};
+                const int64_t nx = (int64_t)N * C * h * w, ny = (int64_t)N * O * 4 * h * w;
+                float *x = draw(nx, -1.0f, 1.0f, 60 + (uint32_t)k), *wt = draw((int64_t)O * C * K * K, -0.3f, 0.3f, 61);
+                float *bias = draw(O, -0.5f, 0.5f, 62), *up = malloc(sizeof(float) * (size_t)(4 * nx));
+                float *y0 = malloc(sizeof(float) * (size_t)ny), *y1 = malloc(sizeof(float) * (size_t)ny);
+                be->upsample_fwd(bc, N, C, h, w, 2, x, up);
+                be->conv2d_fwd(bc, &q, up, wt, bias, y0);
+                be->conv2d_up2_fwd(bc, &q, x, wt, bias, y1);
+                if (K == 3)
+                    CHECK_ARRAYS(y1, y0, ny, 1e-5, 1e-5, "upsample + conv3x3 by phases");
+                else
+                    CHECK(!memcmp(y0, y1, sizeof(float) * (size_t)ny), "the 5x5 fallback differs from the two steps");
+                free(x);
+                free(wt);
+                free(bias);
+                free(up);
+                free(y0);
+                free(y1);
+            }
+        }
+        be->destroy(bc);
+    }
+}

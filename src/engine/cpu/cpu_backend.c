@@ -134,6 +134,7 @@ static const Backend CPU_BACKEND = {
     .gemm = cpu_gemm,
     .gemm_batched = cpu_gemm_batched,
     .conv2d_fwd = cpu_conv2d_fwd,
+    .conv2d_up2_fwd = cpu_conv2d_up2_fwd,
     .conv2d_bwd_data = cpu_conv2d_bwd_data,
     .conv2d_bwd_filter = cpu_conv2d_bwd_filter,
     .maxpool_fwd = cpu_maxpool_fwd,

@@ -171,6 +171,18 @@ void cpu_conv2d_fwd(BackendCtx *c, const ConvGeom *q, const float *x, const floa
     }
 }
 
+void cpu_conv2d_up2_fwd(BackendCtx *c, const ConvGeom *q, const float *x, const float *w, const float *b, float *y)
+{
+    if (cpu_conv_direct_up2_suits(q)) {
+        cpu_conv_direct_up2_fwd(c, q, x, w, b, y);
+        return;
+    }
+    /* other kernels: the upsampled image in scratch, then the convolution */
+    float *up = cpu_shared_scratch(c, 3, (size_t)q->N * q->C * q->H * q->W);
+    cpu_upsample_fwd(c, q->N, q->C, q->H / 2, q->W / 2, 2, x, up);
+    cpu_conv2d_fwd(c, q, up, w, b, y);
+}
+
 static void conv_bwd_data_group(BackendCtx *c, const ConvGeom *q, const ConvPlan *p, const float *dy, const float *w, float *dx,
                                 int gn, float *colbuf, float *dybuf, int par)
 {

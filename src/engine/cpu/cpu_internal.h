@@ -42,6 +42,7 @@ void cpu_gemm_serial(int ta, int tb, int M, int N, int K, float alpha, const flo
 
 /* cpu_conv.c */
 void cpu_conv2d_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
+void cpu_conv2d_up2_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
 void cpu_conv2d_bwd_data(BackendCtx *, const ConvGeom *, const float *dy, const float *w, float *dx);
 void cpu_conv2d_bwd_filter(BackendCtx *, const ConvGeom *, const float *dy, const float *x, float *dw);
 

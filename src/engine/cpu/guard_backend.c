@@ -234,6 +234,17 @@ static void g_conv2d_fwd(BackendCtx *b, const ConvGeom *cg, const float *x, cons
     RUN(conv2d_fwd(IN(g), cg, x, w, bias, y));
 }
 
+static void g_conv2d_up2_fwd(BackendCtx *b, const ConvGeom *cg, const float *x, const float *w, const float *bias,
+                             float *y)
+{
+    GuardCtx *g = G(b);
+    DEV(x);
+    DEV(w);
+    DEV(bias);
+    DEV(y);
+    RUN(conv2d_up2_fwd(IN(g), cg, x, w, bias, y));
+}
+
 static void g_conv2d_bwd_data(BackendCtx *b, const ConvGeom *cg, const float *dy, const float *w, float *dx)
 {
     GuardCtx *g = G(b);
@@ -627,6 +638,7 @@ static const Backend GUARD_BACKEND = {
     .gemm = g_gemm,
     .gemm_batched = g_gemm_batched,
     .conv2d_fwd = g_conv2d_fwd,
+    .conv2d_up2_fwd = g_conv2d_up2_fwd,
     .conv2d_bwd_data = g_conv2d_bwd_data,
     .conv2d_bwd_filter = g_conv2d_bwd_filter,
     .maxpool_fwd = g_maxpool_fwd,

@@ -22,6 +22,9 @@ Tensor *op_linear_per_sample(Ctx *c, Tensor *x, Tensor *w, Tensor *b);
 
 /* ---- convolution, pooling, resampling (x is N, C, H, W) ---- */
 Tensor *op_conv2d(Ctx *c, Tensor *x, Tensor *w, Tensor *b, int stride, int pad);
+/* op_conv2d(op_upsample_nearest(x, 2), w, b, 1, pad) without the upsampled image when no
+ * gradient is needed (the sampler); with one, exactly those two ops */
+Tensor *op_upsample_conv2d(Ctx *c, Tensor *x, Tensor *w, Tensor *b, int pad);
 Tensor *op_maxpool2d(Ctx *c, Tensor *x, int k, int stride, int pad);
 Tensor *op_avgpool2d(Ctx *c, Tensor *x, int k, int stride, int pad);
 Tensor *op_upsample_nearest(Ctx *c, Tensor *x, int factor);
