@@ -238,3 +238,67 @@ TEST(upsample_conv_matches_upsample_then_conv)
         be->destroy(bc);
     }
 }
+
+/* y = conv(x) in double, the definition */
+static void conv_ref(const ConvGeom *q, const float *x, const float *w, const float *b, double *y)
+{
+    for (int n = 0; n < q->N; n++)
+        for (int o = 0; o < q->O; o++)
+            for (int i = 0; i < q->OH; i++)
+                for (int j = 0; j < q->OW; j++) {
+                    double s = b ? b[o] : 0.0;
+                    for (int ch = 0; ch < q->C; ch++)
+                        for (int kh = 0; kh < q->KH; kh++)
+                            for (int kw = 0; kw < q->KW; kw++) {
+                                const int u = i * q->SH - q->PH + kh, v = j * q->SW - q->PW + kw;
+                                if (u >= 0 && u < q->H && v >= 0 && v < q->W)
+                                    s += (double)w[((o * q->C + ch) * q->KH + kh) * q->KW + kw] *
+                                         x[((int64_t)(n * q->C + ch) * q->H + u) * q->W + v];
+                            }
+                    y[((int64_t)(n * q->O + o) * q->OH + i) * q->OW + j] = s;
+                }
+}
+
+/* The forward paths the U-Net's shapes take: stride-2 3x3 through four phase images and a
+ * 2x2 direct convolution (with and without padding, odd sizes: the downsampling pads right
+ * and bottom first), 1x1 through the direct kernel, 3x3 stride 1, and one output channel.
+ * Against double: at most 9 * 32 products of O(1) terms, 1e-5 absolute + 1e-5 relative is
+ * ~10x the float rounding; a wrong phase, tap or zero weight is off by O(1). One and two
+ * threads give the same bits. */
+TEST(conv_forward_paths_match_a_double_reference)
+{
+    const Backend *be = backend_cpu();
+    const int shapes[][8] = {/* C, O, H, W, K, stride, pad */
+                             {8, 8, 85, 121, 3, 2, 0}, {16, 16, 43, 61, 3, 2, 0}, {5, 7, 10, 9, 3, 2, 1},
+                             {24, 8, 12, 17, 1, 1, 0}, {8, 16, 9, 11, 3, 1, 1},  {8, 1, 14, 20, 3, 1, 1}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const int *s = shapes[k];
+        ConvGeom q = {.N = 3, .C = s[0], .O = s[1], .H = s[2], .W = s[3], .KH = s[4], .KW = s[4], .SH = s[5], .SW = s[5],
+                      .PH = s[6], .PW = s[6]};
+        q.OH = (q.H + 2 * q.PH - q.KH) / q.SH + 1;
+        q.OW = (q.W + 2 * q.PW - q.KW) / q.SW + 1;
+        const int64_t nx = (int64_t)q.N * q.C * q.H * q.W, ny = (int64_t)q.N * q.O * q.OH * q.OW;
+        float *x = draw(nx, -1.0f, 1.0f, 70 + (uint32_t)k), *w = draw((int64_t)q.O * q.C * q.KH * q.KW, -0.3f, 0.3f, 71);
+        float *b = draw(q.O, -0.5f, 0.5f, 72), *y1 = malloc(sizeof(float) * (size_t)ny), *y2 = malloc(sizeof(float) * (size_t)ny);
+        double *ref = malloc(sizeof(double) * (size_t)ny);
+        for (int threads = 1; threads <= 2; threads++) {
+            BackendCtx *bc = be->create(threads);
+            be->conv2d_fwd(bc, &q, x, w, b, threads == 1 ? y1 : y2);
+            be->destroy(bc);
+        }
+        conv_ref(&q, x, w, b, ref);
+        int bad = 0;
+        for (int64_t i = 0; i < ny && bad < 3; i++)
+            if (!(fabs(y1[i] - ref[i]) <= 1e-5 + 1e-5 * fabs(ref[i]))) {
+                CHECK(0, "shape %zu: y[%lld] = %.9g, reference %.9g", k, (long long)i, (double)y1[i], ref[i]);
+                bad++;
+            }
+        CHECK(!memcmp(y1, y2, sizeof(float) * (size_t)ny), "shape %zu: one and two threads differ", k);
+        free(x);
+        free(w);
+        free(b);
+        free(y1);
+        free(y2);
+        free(ref);
+    }
+}

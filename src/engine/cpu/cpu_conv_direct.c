@@ -81,7 +81,7 @@ static Direct direct_plan(int C, int O, int H, int W, int KH, int KW, int P)
 
 int cpu_conv_direct_suits(const ConvGeom *q)
 {
-    if (q->SH != 1 || q->SW != 1 || q->KH * q->KW == 1) return 0;
+    if (q->SH != 1 || q->SW != 1) return 0;
     if (q->PH >= q->KH || q->PW >= q->KW) return 0; /* backward-data needs K-1-P >= 0 */
     Direct d = direct_plan(q->C, q->O, q->H, q->W, q->KH, q->KW, q->PH);
     if (q->PH != q->PW) return 0;

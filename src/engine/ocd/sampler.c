@@ -9,8 +9,9 @@
 /* counters: each stream id owns 2^40 of them, each step (and the start) a slice of them */
 static uint64_t stream_offset(uint64_t id, int step, int64_t n) { return (id << 40) + (uint64_t)step * (uint64_t)((n + 3) / 4 + 1); }
 
-int sampler_run(Ctx *c, WNet *w, const Schedule *s, const float *cin, const float *cact, const float *cout, int B,
-                const SamplerOpts *o, float *omega0)
+/* the whole sampling of B samples, every step on all of them */
+static void sample_batch(Ctx *c, WNet *w, const Schedule *s, const float *cin, const float *cact, const float *cout,
+                         int B, const SamplerOpts *o, float *omega0)
 {
     const int64_t n = (int64_t)w->rows * w->cols;
     const int was = c->training;
@@ -60,5 +61,25 @@ int sampler_run(Ctx *c, WNet *w, const Schedule *s, const float *cin, const floa
     free(tt);
     ctx_no_grad_end(c);
     ctx_set_training(c, was);
+}
+
+/* On the CPU a batch is sampled SAMPLER_CPU_CHUNK samples at a time, all steps of a chunk
+ * before the next: at 256 samples every U-Net activation (up to 250 MB) streams through
+ * memory between two ops, while a chunk's stay in the caches (about 20% faster per sample on
+ * 2 cores). A fixed size, not one from the thread count, so the bits do not depend on it;
+ * GPUs want the whole batch, and the hook wants every sample at every step. */
+enum { SAMPLER_CPU_CHUNK = 16 };
+
+int sampler_run(Ctx *c, WNet *w, const Schedule *s, const float *cin, const float *cact, const float *cout, int B,
+                const SamplerOpts *o, float *omega0)
+{
+    const int chunk = o->hook || c->be->device == DEV_CUDA ? B : SAMPLER_CPU_CHUNK;
+    const int64_t n = (int64_t)w->rows * w->cols;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        SamplerOpts oc = *o;
+        oc.ids = o->ids + b0;
+        sample_batch(c, w, s, cin + (int64_t)b0 * w->d.din, cact + (int64_t)b0 * w->d.dact,
+                     cout + (int64_t)b0 * w->d.dout, B - b0 < chunk ? B - b0 : chunk, &oc, omega0 + b0 * n);
+    }
     return 0;
 }
