@@ -41,6 +41,7 @@ static void cuda_destroy(BackendCtx *c)
     cuda_conv_plans_free(c);
     if (c->workspace) CHECK_CUDA(cudaFree(c->workspace));
     if (c->partials) CHECK_CUDA(cudaFree(c->partials));
+    if (c->up2) CHECK_CUDA(cudaFree(c->up2));
     CHECK_CUDA(cudaFree(c->result_dev));
     CHECK_CUDA(cudaFree(c->flag_dev));
     CHECK_CUDNN(cudnnDestroy(c->dnn));
@@ -107,6 +108,7 @@ double *cuda_partials(BackendCtx *c, size_t count)
 {
     if (count > c->partials_cap) {
         if (c->partials) CHECK_CUDA(cudaFree(c->partials));
+    if (c->up2) CHECK_CUDA(cudaFree(c->up2));
         CHECK_CUDA(cudaMalloc((void **)&c->partials, count * sizeof(double)));
         c->partials_cap = count;
     }
@@ -144,6 +146,7 @@ static const Backend CUDA_BACKEND = {
     /* .gemm = */ cuda_gemm,
     /* .gemm_batched = */ cuda_gemm_batched,
     /* .conv2d_fwd = */ cuda_conv2d_fwd,
+    /* .conv2d_up2_fwd = */ cuda_conv2d_up2_fwd,
     /* .conv2d_bwd_data = */ cuda_conv2d_bwd_data,
     /* .conv2d_bwd_filter = */ cuda_conv2d_bwd_filter,
     /* .maxpool_fwd = */ cuda_maxpool_fwd,
@@ -153,6 +156,7 @@ static const Backend CUDA_BACKEND = {
     /* .upsample_fwd = */ cuda_upsample_fwd,
     /* .upsample_bwd = */ cuda_upsample_bwd,
     /* .groupnorm_fwd = */ cuda_groupnorm_fwd,
+    /* .groupnorm_silu_fwd = */ cuda_groupnorm_silu_fwd,
     /* .groupnorm_bwd = */ cuda_groupnorm_bwd,
     /* .batchnorm_fwd = */ cuda_batchnorm_fwd,
     /* .batchnorm_bwd = */ cuda_batchnorm_bwd,
@@ -168,6 +172,7 @@ static const Backend CUDA_BACKEND = {
     /* .all_finite = */ cuda_all_finite,
     /* .softmax_fwd = */ cuda_softmax_fwd,
     /* .softmax_bwd = */ cuda_softmax_bwd,
+    /* .attention_fwd = */ cuda_attention_fwd,
     /* .xent_fwd = */ cuda_xent_fwd,
     /* .xent_bwd = */ cuda_xent_bwd,
     /* .mse_fwd = */ cuda_mse_fwd,

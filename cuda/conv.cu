@@ -138,6 +138,21 @@ void cuda_conv2d_fwd(BackendCtx *c, const ConvGeom *g, const float *x, const flo
     if (b) CHECK_CUDNN(cudnnAddTensor(c->dnn, &one, p->bias, b, &one, p->y, y));
 }
 
+/* the upsampled image in a buffer of its own (the conv needs the workspace), then cuDNN:
+ * what training runs as two ops, so on the GPU this entry saves nothing but an allocation */
+void cuda_conv2d_up2_fwd(BackendCtx *c, const ConvGeom *g, const float *x, const float *w, const float *b, float *y)
+{
+    const size_t bytes = sizeof(float) * (size_t)g->N * g->C * g->H * g->W;
+    if (bytes > c->up2_cap) {
+        CHECK_CUDA(cudaStreamSynchronize(c->stream));
+        if (c->up2) CHECK_CUDA(cudaFree(c->up2));
+        CHECK_CUDA(cudaMalloc(&c->up2, bytes));
+        c->up2_cap = bytes;
+    }
+    cuda_upsample_fwd(c, g->N, g->C, g->H / 2, g->W / 2, 2, x, c->up2);
+    cuda_conv2d_fwd(c, g, c->up2, w, b, y);
+}
+
 void cuda_conv2d_bwd_data(BackendCtx *c, const ConvGeom *g, const float *dy, const float *w, float *dx)
 {
     ConvPlan *p = plan_for(c, g);

@@ -58,6 +58,9 @@ struct BackendCtx {
     /* per-shape convolution plans */
     ConvPlan *plans;
     int nplans, plans_cap;
+    /* conv2d_up2_fwd's upsampled image, grown to the largest need */
+    float *up2;
+    size_t up2_cap;
     /* reduction partials (double) and a host-visible result slot */
     double *partials;
     size_t partials_cap;
@@ -84,6 +87,7 @@ void cuda_gemm_batched(BackendCtx *, int ta, int tb, int M, int N, int K, float 
 
 /* conv.cu */
 void cuda_conv2d_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
+void cuda_conv2d_up2_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
 void cuda_conv2d_bwd_data(BackendCtx *, const ConvGeom *, const float *dy, const float *w, float *dx);
 void cuda_conv2d_bwd_filter(BackendCtx *, const ConvGeom *, const float *dy, const float *x, float *dw);
 void cuda_conv_plans_free(BackendCtx *);
@@ -99,6 +103,8 @@ void cuda_upsample_bwd(BackendCtx *, int N, int C, int H, int W, int f, const fl
 /* norm.cu */
 void cuda_groupnorm_fwd(BackendCtx *, int N, int C, int S, int G, float eps, const float *x, const float *gamma,
                         const float *beta, float *y, float *mean, float *rstd);
+void cuda_groupnorm_silu_fwd(BackendCtx *, int N, int C, int S, int G, float eps, const float *x, const float *gamma,
+                             const float *beta, float *y, float *z, float *mean, float *rstd);
 void cuda_groupnorm_bwd(BackendCtx *, int N, int C, int S, int G, const float *x, const float *gamma,
                         const float *mean, const float *rstd, const float *dy, float *dx, float *dgamma,
                         float *dbeta);
@@ -129,6 +135,8 @@ int cuda_all_finite(BackendCtx *, int64_t n, const float *x);
 /* softmax.cu */
 void cuda_softmax_fwd(BackendCtx *, int rows, int cols, int log, const float *x, float *y);
 void cuda_softmax_bwd(BackendCtx *, int rows, int cols, int log, const float *y, const float *dy, float *dx);
+void cuda_attention_fwd(BackendCtx *, int B, int L, int S, int d, int dv, float scale, const float *q, const float *k,
+                        const float *v, float *P, float *out);
 void cuda_xent_fwd(BackendCtx *, int N, int K, const float *logits, const float *labels, float *loss, float *prob);
 void cuda_xent_bwd(BackendCtx *, int N, int K, const float *prob, const float *labels, const float *dloss,
                    float *dlogits);

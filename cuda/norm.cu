@@ -97,6 +97,40 @@ void cuda_groupnorm_fwd(BackendCtx *c, int N, int C, int S, int G, float eps, co
     CHECK_LAUNCH();
 }
 
+/* gn_apply_k followed by SiLU: z = silu(y), y written only when not NULL (inference keeps
+ * only z). y is computed exactly as gn_apply_k computes it, and z as unary_fwd's SiLU. */
+__global__ void gn_apply_silu_k(GnGeom g, int ngroups, const float *x, const float *gamma, const float *beta,
+                                const float *mean, const float *rstd, float *y, float *z)
+{
+    for (int ng = blockIdx.y; ng < ngroups; ng += gridDim.y) {
+        const int c0 = (ng % g.G) * g.cpg, len = (int)g.len;
+        const float m = mean[ng], r = rstd[ng];
+        const float *xp = x + (int64_t)ng * len;
+        for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < len; i += gridDim.x * blockDim.x) {
+            const int ch = c0 + i / g.S;
+            const float ga = gamma ? gamma[ch] : 1.0f, be = beta ? beta[ch] : 0.0f;
+            const float v = (xp[i] - m) * r * ga + be;
+            if (y) y[(int64_t)ng * len + i] = v;
+            z[(int64_t)ng * len + i] = v * (1.0f / (1.0f + expf(-v)));
+        }
+    }
+}
+
+void cuda_groupnorm_silu_fwd(BackendCtx *c, int N, int C, int S, int G, float eps, const float *x, const float *gamma,
+                             const float *beta, float *y, float *z, float *mean, float *rstd)
+{
+    GnGeom g = gn_geom(N, C, S, G);
+    const int ngroups = N * G;
+    double *part = cuda_partials(c, (size_t)ngroups * g.nchunks * 2);
+    gn_stats_partial_k<<<dim3((unsigned)ngroups, (unsigned)g.nchunks), CUDA_THREADS, 0, c->stream>>>(g, x, part);
+    CHECK_LAUNCH();
+    gn_stats_finish_k<<<(unsigned)CEIL_DIV(ngroups, 128), 128, 0, c->stream>>>(g, ngroups, eps, part, mean, rstd);
+    CHECK_LAUNCH();
+    gn_apply_silu_k<<<gn_grid(&g, ngroups), CUDA_THREADS, 0, c->stream>>>(g, ngroups, x, gamma, beta, mean, rstd, y,
+                                                                           z);
+    CHECK_LAUNCH();
+}
+
 /* sums of dxhat = dy*gamma and dxhat*xhat over each chunk of each group */
 __global__ void gn_bwd_partial_k(GnGeom g, const float *x, const float *gamma, const float *mean, const float *rstd,
                                  const float *dy, double *part)

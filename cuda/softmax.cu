@@ -54,6 +54,34 @@ void cuda_softmax_fwd(BackendCtx *c, int rows, int cols, int log, const float *x
     CHECK_LAUNCH();
 }
 
+/* Attention as cuBLAS products around the softmax kernel. Without P (inference) the
+ * probabilities of a chunk of items at a time live in the shared workspace (at most
+ * ATT_CHUNK_BYTES, at least one item), so memory does not grow with B. */
+#define ATT_CHUNK_BYTES ((size_t)64 << 20)
+
+void cuda_attention_fwd(BackendCtx *c, int B, int L, int S, int d, int dv, float scale, const float *q, const float *k,
+                        const float *v, float *P, float *out)
+{
+    if (B <= 0 || L <= 0) return;
+    const int64_t sP = (int64_t)L * S;
+    int chunk = B;
+    float *pbuf = P;
+    if (!P) {
+        const int64_t fit = (int64_t)(ATT_CHUNK_BYTES / (sizeof(float) * (size_t)sP));
+        chunk = fit < 1 ? 1 : fit < B ? (int)fit : B;
+        pbuf = (float *)cuda_workspace(c, sizeof(float) * (size_t)(chunk * sP));
+    }
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+        const int nb = B - b0 < chunk ? B - b0 : chunk;
+        float *pb = P ? P + b0 * sP : pbuf;
+        cuda_gemm_batched(c, 0, 1, L, S, d, scale, q + (int64_t)b0 * L * d, d, (int64_t)L * d, k + (int64_t)b0 * S * d,
+                          d, (int64_t)S * d, 0.0f, pb, S, sP, nb);
+        cuda_softmax_fwd(c, nb * L, S, 0, pb, pb);
+        cuda_gemm_batched(c, 0, 0, L, dv, S, 1.0f, pb, S, sP, v + (int64_t)b0 * S * dv, dv, (int64_t)S * dv, 0.0f,
+                          out + (int64_t)b0 * L * dv, dv, (int64_t)L * dv, nb);
+    }
+}
+
 void cuda_softmax_bwd(BackendCtx *c, int rows, int cols, int log, const float *y, const float *dy, float *dx)
 {
     if (rows <= 0) return;

@@ -2,6 +2,7 @@
  * the configuration, each stage's state (complete with its metrics, running with its last
  * checkpoint, or not started) and the files. */
 #include "cli.h"
+#include "buildinfo.h"
 
 #include "config.h"
 #include "engine.h"
@@ -66,6 +67,11 @@ int cmd_inspect(int argc, char **argv)
     h5r_attr_str(f, "meta", "created", created, sizeof created);
     printf("session %s (created %s)\n", s.dir, created);
     printf("preset  %s\n", s.cfg.source[0] ? s.cfg.source : "(defaults)");
+    /* what made the digits (sessions older than this record show nothing) */
+    for (int i = 0; i < BUILDINFO_FIELDS; i++) {
+        char val[256];
+        if (h5r_attr_str(f, "meta", BUILDINFO_ATTRS[i], val, sizeof val)) printf("%-12s %s\n", BUILDINFO_ATTRS[i], val);
+    }
     int n;
     const CfgKey *schema = config_schema(&n);
     printf("configuration (keys that differ from their defaults):\n");

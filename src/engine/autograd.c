@@ -15,10 +15,7 @@ TapeRec *ag_record(Ctx *c, const char *op, BackwardFn fn, Tensor *out, Tensor *c
         profile_add(c->profile, op, 0, t - c->profile->mark);
         c->profile->mark = t;
     }
-    int need = 0;
-    if (!c->no_grad)
-        for (int i = 0; i < nin; i++)
-            if (ins[i] && ins[i]->requires_grad) need = 1;
+    const int need = ag_needs_grad(c, ins, nin);
     out->requires_grad = (uint8_t)need;
     if (!need) return NULL;
     ENG_ASSERT(!c->backward_done,
@@ -35,6 +32,14 @@ TapeRec *ag_record(Ctx *c, const char *op, BackwardFn fn, Tensor *out, Tensor *c
     r->out = out;
     for (int i = 0; i < nin; i++) r->in[i] = ins[i];
     return r;
+}
+
+int ag_needs_grad(const Ctx *c, Tensor *const *ins, int nin)
+{
+    if (c->no_grad) return 0;
+    for (int i = 0; i < nin; i++)
+        if (ins[i] && ins[i]->requires_grad) return 1;
+    return 0;
 }
 
 float *ag_grad(Ctx *c, Tensor *t)

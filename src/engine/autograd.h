@@ -34,6 +34,10 @@ struct TapeRec {
  * a record holding `ins` and returns it for the op to fill; otherwise returns NULL. */
 TapeRec *ag_record(Ctx *c, const char *op, BackwardFn fn, Tensor *out, Tensor *const *ins, int nin);
 
+/* Whether an op with these inputs will be recorded (ag_record's test, without recording):
+ * lets an op skip saving what only its backward reads. NULL inputs are allowed. */
+int ag_needs_grad(const Ctx *c, Tensor *const *ins, int nin);
+
 /* The gradient of `t` to accumulate into, or NULL when t needs none. */
 float *ag_grad(Ctx *c, Tensor *t);
 

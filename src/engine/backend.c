@@ -12,10 +12,12 @@
 #define BACKEND_ENTRIES(X)                                                                         \
     X(create) X(destroy) X(set_threads) X(set_math) X(alloc) X(release) X(zero) X(upload) X(download) X(copy)  \
     X(sync) X(rng_uniform) X(rng_normal) X(dropout_mask) X(gemm) X(gemm_batched) X(conv2d_fwd)     \
+    X(conv2d_up2_fwd)                                                                              \
     X(conv2d_bwd_data) X(conv2d_bwd_filter) X(maxpool_fwd) X(maxpool_bwd) X(avgpool_fwd)           \
-    X(avgpool_bwd) X(upsample_fwd) X(upsample_bwd) X(groupnorm_fwd) X(groupnorm_bwd)                \
+    X(avgpool_bwd) X(upsample_fwd) X(upsample_bwd) X(groupnorm_fwd) X(groupnorm_silu_fwd) X(groupnorm_bwd)         \
     X(batchnorm_fwd) X(batchnorm_bwd) X(unary_fwd) X(unary_bwd) X(binary_fwd) X(reduce_to)         \
     X(copy_strided) X(fill) X(axpby) X(sum) X(sumsq) X(all_finite) X(softmax_fwd) X(softmax_bwd)   \
+    X(attention_fwd)                                                                               \
     X(xent_fwd) X(xent_bwd) X(mse_fwd) X(mse_bwd) X(timestep_embed) X(nerf_encode) X(nerf_composite_fwd) X(nerf_composite_bwd) X(adam_step) X(sgd_step)      \
     X(ema_update)
 

@@ -83,6 +83,12 @@ typedef struct Backend {
     /* ---- convolution (cross-correlation, as PyTorch) ---- */
     void (*conv2d_fwd)(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b,
                        float *y); /* b may be NULL */
+    /* conv2d_fwd of x (N, C, H/2, W/2) upsampled 2x by nearest neighbour: q is the geometry on
+     * the upsampled (N, C, H, W) image, stride 1. The U-Net's upsampling without the upsampled
+     * image; the CPU's 3x3 kernel sums weights first (a last-bit difference from the two
+     * steps). Forward only: training runs upsample_fwd then conv2d_fwd. */
+    void (*conv2d_up2_fwd)(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b,
+                           float *y);
     void (*conv2d_bwd_data)(BackendCtx *, const ConvGeom *, const float *dy, const float *w, float *dx);
     void (*conv2d_bwd_filter)(BackendCtx *, const ConvGeom *, const float *dy, const float *x, float *dw);
 
@@ -100,6 +106,11 @@ typedef struct Backend {
      * LayerNorm over rows of length D is the case C = D, S = 1, G = 1. */
     void (*groupnorm_fwd)(BackendCtx *, int N, int C, int S, int G, float eps, const float *x,
                           const float *gamma, const float *beta, float *y, float *mean, float *rstd);
+    /* GroupNorm then SiLU in one pass: y = GroupNorm(x) as groupnorm_fwd (y may be NULL: not
+     * kept, as in inference) and z = silu(y), the same bits as groupnorm_fwd followed by
+     * unary_fwd(UNARY_SILU) */
+    void (*groupnorm_silu_fwd)(BackendCtx *, int N, int C, int S, int G, float eps, const float *x,
+                               const float *gamma, const float *beta, float *y, float *z, float *mean, float *rstd);
     void (*groupnorm_bwd)(BackendCtx *, int N, int C, int S, int G, const float *x, const float *gamma,
                           const float *mean, const float *rstd, const float *dy, float *dx, float *dgamma,
                           float *dbeta);
@@ -136,6 +147,12 @@ typedef struct Backend {
     void (*softmax_fwd)(BackendCtx *, int rows, int cols, int log, const float *x, float *y);
     void (*softmax_bwd)(BackendCtx *, int rows, int cols, int log, const float *y, const float *dy,
                         float *dx);
+    /* attention of B independent items: q (B, L, d), k (B, S, d), v (B, S, dv) ->
+     * P = softmax(scale q k^T) (B, L, S) by rows and out = P v (B, L, dv). P may be NULL (not
+     * kept, as in inference): the backend then never holds B*L*S floats at once. The same bits
+     * with and without P. */
+    void (*attention_fwd)(BackendCtx *, int B, int L, int S, int d, int dv, float scale, const float *q,
+                          const float *k, const float *v, float *P, float *out);
     /* cross-entropy of logits (N, K) against class indices stored as floats; loss (N), prob (N,K) */
     void (*xent_fwd)(BackendCtx *, int N, int K, const float *logits, const float *labels, float *loss,
                      float *prob);

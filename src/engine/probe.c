@@ -248,6 +248,12 @@ int probe_ocd_predict(Probe *p, int first, int B, float *pred, Status *st)
     return rc ? fail_copy(p, st) : 0;
 }
 
+struct Profile *probe_profile(Probe *p, int on)
+{
+    if (!on || !p->c->profile) ctx_profile(p->c, on);
+    return p->c->profile;
+}
+
 typedef struct {
     ProbeTrajectory *tr;
     float *x0; /* steps x n: x0-hat of each step, for the losses afterwards */

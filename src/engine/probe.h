@@ -76,6 +76,9 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
  * [first, first+B) in one batch, as the eval stage makes it: B x probe_pred_floats. The
  * inference benchmark times this. */
 int probe_ocd_predict(Probe *p, int first, int B, float *pred, Status *st);
+/* per-op timing of the probe's context on (1) or off (0) (ctx_profile); returns the rows
+ * gathered so far (NULL when off): the inference benchmark's --profile */
+struct Profile *probe_profile(Probe *p, int on);
 void probe_trajectory_free(ProbeTrajectory *tr);
 
 /* NeRF: a test view rendered whole, H x W x 3 in [0,1]: 0 truth, 1 base, 2 OCD (draw 0),

@@ -1,6 +1,8 @@
 /* Session folders and their HDF5 files; see session.h. */
 #include "session.h"
 
+#include "buildinfo.h"
+
 #include "core/clock.h"
 #include "h5io.h"
 
@@ -57,6 +59,9 @@ static int write_new(Session *s, const Config *cfg, Status *st)
     int r = h5w_attr_str(f, "meta", "created", when, st);
     r |= h5w_attr_str(f, "meta", "program", "ocd workbench " OCD_VERSION, st);
     r |= h5w_attr_str(f, "meta", "preset_file", cfg->source, st);
+    BuildInfo b;
+    buildinfo_get(&b);
+    for (int i = 0; i < BUILDINFO_FIELDS; i++) r |= h5w_attr_str(f, "meta", BUILDINFO_ATTRS[i], buildinfo_field(&b, i), st);
     for (int i = 0; i < n && r == 0; i++) r |= h5w_attr_str(f, "config", schema[i].key, cfg->value[i], st);
     if (r) {
         h5w_abort(f);

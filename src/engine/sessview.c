@@ -214,6 +214,14 @@ int sessview_load(const char *dir, SessView *v, Status *st)
     }
     h5r_attr_str(f, "meta", "created", v->created, sizeof v->created);
     h5r_attr_str(f, "meta", "program", v->program, sizeof v->program);
+    {
+        char *dst[BUILDINFO_FIELDS] = {v->build.version,     v->build.git,       v->build.cpu_model,
+                                       v->build.kernel_path, v->build.blas_core, v->build.blas_config};
+        const size_t len[BUILDINFO_FIELDS] = {sizeof v->build.version,     sizeof v->build.git,
+                                              sizeof v->build.cpu_model,   sizeof v->build.kernel_path,
+                                              sizeof v->build.blas_core,   sizeof v->build.blas_config};
+        for (int i = 0; i < BUILDINFO_FIELDS; i++) h5r_attr_str(f, "meta", BUILDINFO_ATTRS[i], dst[i], len[i]);
+    }
     for (int i = 0; i < v->nstages; i++)
         if (v->complete[i]) h5r_attr_double(f, v->stage[i], "wall_seconds", &v->wall[i]);
     v->base_test_loss_final = v->base_test_accuracy = v->base_test_rmse = v->base_test_psnr = NAN;

@@ -5,6 +5,7 @@
 #ifndef OCD_SESSVIEW_H
 #define OCD_SESSVIEW_H
 
+#include "buildinfo.h"
 #include "config.h"
 #include "core/status.h"
 
@@ -59,6 +60,8 @@ typedef struct {
     char dir[512], path[600];
     Config cfg; /* the session's resolved configuration (cfg_str etc. work on it) */
     char preset[64], created[64], program[96], device[32];
+    /* /meta's record of what made the digits; empty fields in sessions older than it */
+    BuildInfo build;
     int seed;
     char task[16]; /* "classification", "regression", "nerf" (from the model's arch) */
 

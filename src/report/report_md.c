@@ -47,6 +47,12 @@ static void write_header(FILE *f, const SessView *v)
     if (v->overfit_layer[0]) fprintf(f, "; OCD on `%s` (%d x %d)", v->overfit_layer, v->wrows, v->wcols);
     if (v->alt_layer[0]) fprintf(f, ", alternative layer `%s`", v->alt_layer);
     fprintf(f, " |\n");
+    const BuildInfo *b = &v->build;
+    if (b->git[0])
+        fprintf(f, "| made by | ocd workbench %s, git %s; CPU %s; our kernels %s; OpenBLAS kernels %s (%s) |\n",
+                b->version, b->git, b->cpu_model, b->kernel_path, b->blas_core, b->blas_config);
+    else
+        fprintf(f, "| made by | not recorded (a session older than /meta's build record) |\n");
     fprintf(f, "| report | written %s by ocd workbench %s |\n", now, OCD_VERSION);
     fprintf(f, "| libraries | cairo %s, libpng %s, HDF5 %u.%u.%u, %s |\n\n", cairo_version_string(),
             png_get_libpng_ver(NULL), maj, min, rel, openblas_get_config());

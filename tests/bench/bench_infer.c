@@ -5,13 +5,17 @@
  * device is the reference of the ratio column (the CPU backend unless told otherwise).
  *
  *   bench_infer --session DIR [--device NAME]... [--batch B] [--samples N] [--reps R]
- *               [--threads N]
+ *               [--threads N] [--profile]
  *
  * Defaults: devices cpu and, where a GPU is usable, cuda; B = 256; N = min(1024, the test
  * split); the median of 5 runs after one warm-up run; the session's run.threads. The
- * ratio is seconds on the device over seconds on the first device (< 1: faster). */
+ * ratio is seconds on the device over seconds on the first device (< 1: faster). --profile
+ * then runs the N samples once more per device with per-op timing (a device sync after every
+ * op: slower than the timed runs) and prints the rows, forward only (the sampler runs without
+ * gradients); host work between two ops is counted in the later op's row. */
 #include "../../src/cli/blas_env.h"
 #include "backend.h"
+#include "core/profile.h"
 #include "probe.h"
 
 #include "bench_util.h"
@@ -24,6 +28,38 @@ typedef struct {
     double ocd; /* seconds per sample, median */
     int ok;
 } Row;
+
+/* one pass over test samples [0, N) with per-op timing; rows per sample */
+static void profile_probe(Probe *p, int B, int N)
+{
+    Status st;
+    status_clear(&st);
+    float *pred = malloc(sizeof(float) * (size_t)(B * probe_pred_floats(p)));
+    Profile *prof = probe_profile(p, 1);
+    const double t0 = clock_now();
+    int rc = 0;
+    for (int i0 = 0; i0 < N && rc == 0; i0 += B) rc = probe_ocd_predict(p, i0, N - i0 < B ? N - i0 : B, pred, &st);
+    const double total = clock_now() - t0;
+    free(pred);
+    if (rc) {
+        fprintf(stderr, "bench_infer: profile: %s\n", st.msg);
+        probe_profile(p, 0);
+        return;
+    }
+    profile_sort(prof);
+    double rows = 0;
+    for (int i = 0; i < prof->n; i++) rows += prof->rows[i].fwd_s;
+    printf("\n  per-op time per sample (one pass, synchronised after every op): %.3f ms in all, %.3f ms in the rows\n",
+           1e3 * total / N, 1e3 * rows / N);
+    printf("  | %-18s | %10s | %12s | %6s |\n", "op", "ms/sample", "calls/batch", "share");
+    for (int i = 0; i < prof->n; i++) {
+        const ProfileRow *r = &prof->rows[i];
+        printf("  | %-18s | %10.4f | %12.1f | %5.1f%% |\n", r->op, 1e3 * r->fwd_s / N,
+               (double)r->fwd_n * B / N, 100.0 * r->fwd_s / total);
+    }
+    printf("\n");
+    probe_profile(p, 0);
+}
 
 /* median seconds per sample of OCD's predictions for test samples [0, N) in batches of B */
 static Row time_probe(Probe *p, const char *device, int B, int N, int reps)
@@ -53,7 +89,7 @@ int main(int argc, char **argv)
 {
     blas_env_select(argv);
     const char *session = NULL, *devices[8];
-    int nd = 0, B = 256, N = 1024, reps = 5, threads = 0;
+    int nd = 0, B = 256, N = 1024, reps = 5, threads = 0, profile = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--session") && i + 1 < argc)
             session = argv[++i];
@@ -67,9 +103,11 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--profile"))
+            profile = 1;
         else {
             fprintf(stderr, "usage: bench_infer --session DIR [--device NAME]... [--batch B] [--samples N] [--reps R] "
-                            "[--threads N]\n");
+                            "[--threads N] [--profile]\n");
             return 2;
         }
     }
@@ -103,13 +141,15 @@ int main(int argc, char **argv)
         }
         if (!p) fprintf(stderr, "bench_infer: %s: %s\n", devices[i], st.msg);
         const Row r = p ? time_probe(p, devices[i], B, N, reps) : (Row){0};
-        probe_close(p);
         if (!r.ok) {
+            probe_close(p);
             printf("| %-9s | %14s | %12s | %13s |\n", devices[i], "-", "-", "not run");
             continue;
         }
         if (i == 0) ref = r.ocd;
         printf("| %-9s | %14.4f | %12.1f | %12.3fx |\n", devices[i], 1e3 * r.ocd, 1.0 / r.ocd, ref > 0 ? r.ocd / ref : 0.0);
+        if (profile) profile_probe(p, B, N);
+        probe_close(p);
         fflush(stdout);
     }
     return 0;

@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "run_util.h"
 
+#include "buildinfo.h"
 #include "data/dataset.h"
 #include "h5io.h"
 
@@ -175,8 +176,19 @@ TEST(a_regression_session_keeps_its_standardisation_and_units)
     int nd = 0;
     int64_t dims[8];
     CHECK(h5r_shape(f, "base/curves/val_loss", &nd, dims) == 0 && nd == 1 && dims[0] == 2, "val curve: 2 epochs");
+    /* what made the digits: every /meta record is there and not empty, and `ocd inspect`
+     * shows it */
+    for (int i = 0; i < BUILDINFO_FIELDS; i++) {
+        char val[256] = "";
+        CHECK(h5r_attr_str(f, "meta", BUILDINFO_ATTRS[i], val, sizeof val) && val[0], "/meta %s missing or empty",
+              BUILDINFO_ATTRS[i]);
+    }
     h5r_close(f);
     dataset_free(&ds);
+    char *ins[] = {(char *)run_ocd_bin(), "inspect", s, NULL};
+    rc = run_capture(ins, t, sizeof t);
+    CHECK(rc == 0 && strstr(t, "git_commit") && strstr(t, "kernel_path") && strstr(t, "blas_core"),
+          "ocd inspect (%d) does not show the build record: %s", rc, t);
 }
 
 TEST(cuda_without_a_device_is_a_clear_error)

@@ -51,6 +51,8 @@ TEST(the_session_view_reads_every_stage_of_a_finished_session)
     CHECK(v.nrows >= 10 && sessview_row(&v, "base") && sessview_row(&v, "ocd"), "eval rows: %d", v.nrows);
     CHECK(!strcmp(v.metrics[0], "ce") && !strcmp(v.metrics[1], "accuracy"), "metrics %s,%s", v.metrics[0], v.metrics[1]);
     CHECK(sessview_verdict(&v, 0, NULL, NULL, NULL) != NULL, "no verdict (the OCD row has no interval)");
+    for (int i = 0; i < BUILDINFO_FIELDS; i++)
+        CHECK(buildinfo_field(&v.build, i)[0], "the fixture session records no %s", BUILDINFO_ATTRS[i]);
     sessview_free(&v);
 }
 

@@ -62,6 +62,7 @@ const OpCase OP_CASES[] = {
     {"sum", "sum", 1, {3}, {{3, 4, 5}}, {0}, {0}, {1}, {0}, {0}},
     {"mean", "mean", 1, {2}, {{7, 3}}, {0}, {0}, {1}, {0}, {0}},
     {"softmax", "softmax", 1, {2}, {{4, 7}}, {0}, {0}, {1}, {0}, {0}},
+    {"softmax_wide", "softmax", 1, {2}, {{3, 37}}, {0}, {0}, {1}, {0}, {0}},
     {"log_softmax", "log_softmax", 1, {3}, {{3, 2, 5}}, {0}, {0}, {1}, {0}, {0}},
     {"cross_entropy", "cross_entropy", 2, {2, 1}, {{6, 5}, {6}}, {0, IN_LABELS}, {0, 5}, {1, 0}, {0}, {0}},
     {"cross_entropy_mean", "cross_entropy_mean", 2, {2, 1}, {{6, 5}, {6}}, {0, IN_LABELS}, {0, 5}, {1, 0}, {0}, {0}},
@@ -71,6 +72,9 @@ const OpCase OP_CASES[] = {
     {"group_norm_4d", "group_norm", 3, {4, 1, 1}, {{2, 6, 3, 3}, {6}, {6}}, {0}, {0}, {1, 1, 1}, {3}, {1e-5f}},
     {"group_norm_3d", "group_norm", 3, {3, 1, 1}, {{3, 4, 5}, {4}, {4}}, {0}, {0}, {1, 1, 1}, {2}, {1e-5f}},
     {"group_norm_large", "group_norm", 3, {4, 1, 1}, {{2, 8, 64, 64}, {8}, {8}}, {0}, {0}, {1, 1, 1}, {2}, {1e-6f}},
+    /* GroupNorm + SiLU in one op: positions shorter than a vector (the tail path) and longer */
+    {"group_norm_silu_4d", "group_norm_silu", 3, {4, 1, 1}, {{2, 6, 3, 3}, {6}, {6}}, {0}, {0}, {1, 1, 1}, {3}, {1e-5f}},
+    {"group_norm_silu_wide", "group_norm_silu", 3, {3, 1, 1}, {{2, 8, 37}, {8}, {8}}, {0}, {0}, {1, 1, 1}, {2}, {1e-6f}},
     {"layer_norm", "layer_norm", 3, {2, 1, 1}, {{4, 7}, {7}, {7}}, {0}, {0}, {1, 1, 1}, {0}, {1e-5f}},
     {"layer_norm_3d", "layer_norm", 3, {3, 1, 1}, {{2, 3, 6}, {6}, {6}}, {0}, {0}, {1, 1, 1}, {0}, {1e-5f}},
     {"batch_norm_train", "batch_norm", 5, {4, 1, 1, 1, 1}, {{4, 3, 2, 2}, {3}, {3}, {3}, {3}},
@@ -79,6 +83,9 @@ const OpCase OP_CASES[] = {
      {0, 0, 0, 0, IN_VAR}, {0}, {1, 1, 1, 0, 0}, {0}, {0.1f, 1e-5f}},
     /* attention */
     {"attention", "attention", 3, {3, 3, 3}, {{2, 3, 4}, {2, 5, 4}, {2, 5, 3}}, {0}, {0}, {1, 1, 1}, {0}, {0.5f}},
+    /* more query rows than one of the CPU's 64-row blocks, keys not a multiple of a vector */
+    {"attention_blocks", "attention", 3, {3, 3, 3}, {{2, 70, 4}, {2, 37, 4}, {2, 37, 3}}, {0}, {0}, {1, 1, 1}, {0},
+     {0.5f}},
     {"spatial_attention", "spatial_attention", 5, {4, 2, 1, 2, 1}, {{2, 4, 3, 3}, {12, 4}, {12}, {4, 4}, {4}},
      {0, IN_SMALL, 0, IN_SMALL, 0}, {0}, {1, 1, 1, 1, 1}, {2}, {0}},
     /* NeRF: volume rendering of (R*S, 4) raw outputs at sorted depths (R, S); white and not */
@@ -186,6 +193,7 @@ Tensor *op_case_apply(Ctx *c, const char *op, Tensor **in, int nin, const int *i
     if (streq(op, "mse")) return op_mse(c, in[0], in[1]);
     if (streq(op, "mse_mean")) return op_mse_mean(c, in[0], in[1]);
     if (streq(op, "group_norm")) return op_group_norm(c, in[0], in[1], in[2], ip[0], fp[0]);
+    if (streq(op, "group_norm_silu")) return op_group_norm_silu(c, in[0], in[1], in[2], ip[0], fp[0]);
     if (streq(op, "layer_norm")) return op_layer_norm(c, in[0], in[1], in[2], fp[0]);
     if (streq(op, "batch_norm")) {
         int was = c->training;

@@ -141,11 +141,60 @@ static void conv_fwd_group(BackendCtx *c, const ConvGeom *q, const ConvPlan *p, 
         }
 }
 
+/* A 3x3 stride-2 convolution (the U-Net's downsampling) as a stride-1 2x2 convolution for
+ * the direct kernel: output (i, j) reads padded input (2i + kh, 2j + kw), so with the four
+ * phase images X_ab[r][s] = x_padded[2r + a][2s + b] as 4C channels it reads phase
+ * (kh % 2, kw % 2) at (i + kh / 2, j + kw / 2), and the taps a 3x3 kernel lacks (kh or kw = 3)
+ * get zero weights: 16 products per output where im2col + sgemm did 9, at several times the
+ * speed. Phases in shared scratch 0, weights in 2 (backward-filter's, never live at once). */
+static int conv_s2_suits(const ConvGeom *q)
+{
+    return q->KH == 3 && q->KW == 3 && q->SH == 2 && q->SW == 2 && q->PH == q->PW && q->PH <= 1;
+}
+
+static void conv_fwd_s2_phases(BackendCtx *c, const ConvGeom *q, const float *x, const float *w, const float *b, float *y)
+{
+    const int R = q->OH + 1, S = q->OW + 1, C4 = 4 * q->C, P = q->PH;
+    const int64_t img = (int64_t)C4 * R * S;
+    float *xp = cpu_shared_scratch(c, 0, (size_t)(q->N * img)), *wp = cpu_shared_scratch(c, 2, (size_t)q->O * C4 * 4);
+#pragma omp parallel for schedule(static) num_threads(c->threads) if (q->N * img > CPU_PAR_MIN)
+    for (int64_t nc = 0; nc < (int64_t)q->N * q->C; nc++) {
+        const float *src = x + nc * q->H * q->W;
+        for (int ph = 0; ph < 4; ph++) {
+            float *dst = xp + (nc / q->C) * img + ((int64_t)ph * q->C + nc % q->C) * R * S;
+            for (int r = 0; r < R; r++)
+                for (int s2 = 0; s2 < S; s2++) {
+                    const int u = 2 * r + (ph >> 1) - P, v = 2 * s2 + (ph & 1) - P;
+                    dst[(int64_t)r * S + s2] = u >= 0 && u < q->H && v >= 0 && v < q->W ? src[(int64_t)u * q->W + v] : 0.0f;
+                }
+        }
+    }
+    for (int o = 0; o < q->O; o++)
+        for (int ph = 0; ph < 4; ph++)
+            for (int ch = 0; ch < q->C; ch++)
+                for (int t = 0; t < 4; t++) {
+                    const int kh = 2 * (t >> 1) + (ph >> 1), kw = 2 * (t & 1) + (ph & 1);
+                    wp[(((int64_t)o * C4 + ph * q->C + ch) * 2 + (t >> 1)) * 2 + (t & 1)] =
+                        kh < 3 && kw < 3 ? w[(((int64_t)o * q->C + ch) * 3 + kh) * 3 + kw] : 0.0f;
+                }
+    const ConvGeom g = {.N = q->N, .C = C4, .H = R, .W = S, .O = q->O, .KH = 2, .KW = 2, .SH = 1, .SW = 1, .OH = q->OH,
+                        .OW = q->OW};
+    cpu_conv_direct_fwd(c, &g, xp, wp, b, y);
+}
+
 void cpu_conv2d_fwd(BackendCtx *c, const ConvGeom *q, const float *x, const float *w, const float *b, float *y)
 {
     if (cpu_conv_direct_suits(q)) {
         cpu_conv_direct_fwd(c, q, x, w, b, y);
         return;
+    }
+    if (conv_s2_suits(q)) {
+        const ConvGeom g = {.N = q->N, .C = 4 * q->C, .H = q->OH + 1, .W = q->OW + 1, .O = q->O, .KH = 2, .KW = 2,
+                            .SH = 1, .SW = 1, .OH = q->OH, .OW = q->OW};
+        if (cpu_conv_direct_suits(&g)) {
+            conv_fwd_s2_phases(c, q, x, w, b, y);
+            return;
+        }
     }
     ConvPlan p = conv_plan(q);
     size_t colf = (size_t)(p.ckk * p.g * p.ohw), outf = (size_t)((int64_t)q->O * p.g * p.ohw);
@@ -169,6 +218,18 @@ void cpu_conv2d_fwd(BackendCtx *c, const ConvGeom *q, const float *x, const floa
                            outbuf, c->threads > 1);
         }
     }
+}
+
+void cpu_conv2d_up2_fwd(BackendCtx *c, const ConvGeom *q, const float *x, const float *w, const float *b, float *y)
+{
+    if (cpu_conv_direct_up2_suits(q)) {
+        cpu_conv_direct_up2_fwd(c, q, x, w, b, y);
+        return;
+    }
+    /* other kernels: the upsampled image in scratch, then the convolution */
+    float *up = cpu_shared_scratch(c, 3, (size_t)q->N * q->C * q->H * q->W);
+    cpu_upsample_fwd(c, q->N, q->C, q->H / 2, q->W / 2, 2, x, up);
+    cpu_conv2d_fwd(c, q, up, w, b, y);
 }
 
 static void conv_bwd_data_group(BackendCtx *c, const ConvGeom *q, const ConvPlan *p, const float *dy, const float *w, float *dx,

@@ -81,7 +81,7 @@ static Direct direct_plan(int C, int O, int H, int W, int KH, int KW, int P)
 
 int cpu_conv_direct_suits(const ConvGeom *q)
 {
-    if (q->SH != 1 || q->SW != 1 || q->KH * q->KW == 1) return 0;
+    if (q->SH != 1 || q->SW != 1) return 0;
     if (q->PH >= q->KH || q->PW >= q->KW) return 0; /* backward-data needs K-1-P >= 0 */
     Direct d = direct_plan(q->C, q->O, q->H, q->W, q->KH, q->KW, q->PH);
     if (q->PH != q->PW) return 0;
@@ -240,6 +240,100 @@ void cpu_conv_direct_bwd_data(BackendCtx *c, const ConvGeom *q, const float *dy,
     float *wr = cpu_shared_scratch(c, 1, (size_t)d.nob * d.C * d.T * OB);
     repack(&d, w, 1, wr);
     direct_run(c, &d, q->N, q->OH, q->OW, q->KH - 1 - q->PH, dy, wr, NULL, 1, dx);
+}
+
+/* ---- 3x3 convolution of a 2x nearest-upsampled image (the U-Net's upsampling) ----
+ * Output pixel (2i+a, 2j+b) of conv3x3(upsample2(x)), padding 1, reads upsampled rows
+ * 2i+a-1 .. 2i+a+1, which are x rows i-1, i, i for a = 0 and i, i, i+1 for a = 1 (the same for
+ * columns): each of the four output phases (a, b) is a 2x2 convolution of x padded by one,
+ * with kernel rows {w0} and {w1 + w2} (a = 0) or {w0 + w1} and {w2} (a = 1), at offset a.
+ * 4 taps per output instead of 9, and the upsampled image is never made. The summed weights
+ * round once more than the upsample + conv they replace (a last-bit difference). */
+static const int UP2_ROWS[2][2][2] = {{{0, 0}, {1, 2}}, {{0, 1}, {2, 2}}}; /* [a][k'] = first, last k */
+
+int cpu_conv_direct_up2_suits(const ConvGeom *q)
+{
+    return q->KH == 3 && q->KW == 3 && q->SH == 1 && q->SW == 1 && q->PH == 1 && q->PW == 1 && q->H % 2 == 0 &&
+           q->W % 2 == 0 && q->O >= OB / 2;
+}
+
+/* wr[phase][ob][c][t][j], t = kh'*2 + kw', the phase's summed weights */
+static void repack_up2(const Direct *d, const float *w, float *wr)
+{
+    const int64_t per = (int64_t)d->nob * d->C * 4 * OB;
+    memset(wr, 0, sizeof(float) * (size_t)(4 * per));
+    for (int ph = 0; ph < 4; ph++)
+        for (int o = 0; o < d->O; o++)
+            for (int c = 0; c < d->C; c++)
+                for (int t = 0; t < 4; t++) {
+                    const int *rk = UP2_ROWS[ph >> 1][t >> 1], *ck = UP2_ROWS[ph & 1][t & 1];
+                    float v = 0.0f;
+                    for (int kh = rk[0]; kh <= rk[1]; kh++)
+                        for (int kw = ck[0]; kw <= ck[1]; kw++) v += w[((int64_t)o * d->C + c) * 9 + kh * 3 + kw];
+                    wr[ph * per + (((int64_t)(o / OB) * d->C + c) * 4 + t) * OB + o % OB] = v;
+                }
+}
+
+/* tile of phase (a, b) -> y (O, 2h, 2w): low-res position q = i*Wp + j, j < w */
+static void scatter_up2(const Direct *d, int64_t q0, int ob, int a, int b, const float *tile, const float *bias,
+                        float *y)
+{
+    const int h = d->OH, w = d->OW, W2 = 2 * w;
+    const int64_t q1 = q0 + TILE < d->Q ? q0 + TILE : d->Q;
+    for (int jj = 0; jj < OB && ob * OB + jj < d->O; jj++) {
+        const int o = ob * OB + jj;
+        const float bo = bias ? bias[o] : 0.0f;
+        float *yo = y + (int64_t)o * 4 * h * w + (int64_t)a * W2 + b;
+        const float *src = tile + jj * TILE - q0;
+        int64_t q = q0;
+        while (q < q1) { /* a run of one low-res row's real columns */
+            const int i = (int)(q / d->Wp);
+            const int64_t e = (int64_t)i * d->Wp + w < q1 ? (int64_t)i * d->Wp + w : q1;
+            float *row = yo + (int64_t)2 * i * W2 - 2 * ((int64_t)i * d->Wp);
+            for (int64_t k = q; k < e; k++) row[2 * k] = src[k] + bo;
+            q = (int64_t)(i + 1) * d->Wp;
+        }
+    }
+}
+
+void cpu_conv_direct_up2_fwd(BackendCtx *c, const ConvGeom *q, const float *x, const float *w, const float *b, float *y)
+{
+    const int h = q->H / 2, wd = q->W / 2;
+    Direct d = direct_plan(q->C, q->O, h, wd, 3, 3, 1); /* x padded by one; h x wd outputs per phase */
+    Direct d4 = d;
+    d4.T = 4;
+    const int64_t per = (int64_t)d.nob * d.C * 4 * OB;
+    float *wr = cpu_shared_scratch(c, 1, (size_t)(4 * per));
+    repack_up2(&d, w, wr);
+    int off[4][4];
+    for (int ph = 0; ph < 4; ph++)
+        for (int t = 0; t < 4; t++) off[ph][t] = ((ph >> 1) + (t >> 1)) * d.Wp + (ph & 1) + (t & 1);
+    const int64_t img_in = (int64_t)d.C * h * wd, img_out = (int64_t)d.O * q->H * q->W;
+    const int64_t ntiles = (d.Q + TILE - 1) / TILE, jobs = 4 * d.nob * ntiles;
+    for (int t = 0; t < c->threads; t++) {
+        cpu_thread_scratch(c, t, 0, (size_t)(d.C * d.plane));
+        cpu_thread_scratch(c, t, 1, (size_t)OB * TILE);
+    }
+    const int per_image = c->threads > 1 && q->N >= c->threads;
+    /* images over threads when there are enough of them, else each image's jobs */
+#pragma omp parallel for schedule(static) num_threads(c->threads) if (per_image)
+    for (int n = 0; n < q->N; n++) {
+        const int tid = per_image ? omp_get_thread_num() : 0;
+        float *xp = c->tbuf[tid][0];
+        pad_image(&d, x + n * img_in, h, wd, 1, xp);
+#pragma omp parallel num_threads(c->threads) if (!per_image && c->threads > 1)
+        {
+            float *tile = c->tbuf[per_image ? tid : omp_get_thread_num()][1];
+#pragma omp for schedule(static)
+            for (int64_t job = 0; job < jobs; job++) {
+                /* the four phases of a tile one after another: they fill the same output rows */
+                const int ph = (int)(job % 4), ob = (int)(job / 4 / ntiles);
+                const int64_t q0 = job / 4 % ntiles * TILE;
+                micro(&d4, xp, q0, off[ph], wr + ph * per + (int64_t)ob * d.C * 4 * OB, tile);
+                scatter_up2(&d, q0, ob, ph >> 1, ph & 1, tile, b, y + n * img_out);
+            }
+        }
+    }
 }
 
 /* ---- backward-filter ---- */

@@ -42,6 +42,7 @@ void cpu_gemm_serial(int ta, int tb, int M, int N, int K, float alpha, const flo
 
 /* cpu_conv.c */
 void cpu_conv2d_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
+void cpu_conv2d_up2_fwd(BackendCtx *, const ConvGeom *, const float *x, const float *w, const float *b, float *y);
 void cpu_conv2d_bwd_data(BackendCtx *, const ConvGeom *, const float *dy, const float *w, float *dx);
 void cpu_conv2d_bwd_filter(BackendCtx *, const ConvGeom *, const float *dy, const float *x, float *dw);
 
@@ -56,6 +57,8 @@ void cpu_upsample_bwd(BackendCtx *, int N, int C, int H, int W, int f, const flo
 /* cpu_norm.c */
 void cpu_groupnorm_fwd(BackendCtx *, int N, int C, int S, int G, float eps, const float *x, const float *gamma,
                        const float *beta, float *y, float *mean, float *rstd);
+void cpu_groupnorm_silu_fwd(BackendCtx *, int N, int C, int S, int G, float eps, const float *x, const float *gamma,
+                            const float *beta, float *y, float *z, float *mean, float *rstd);
 void cpu_groupnorm_bwd(BackendCtx *, int N, int C, int S, int G, const float *x, const float *gamma,
                        const float *mean, const float *rstd, const float *dy, float *dx, float *dgamma,
                        float *dbeta);
@@ -84,6 +87,10 @@ int cpu_all_finite(BackendCtx *, int64_t n, const float *x);
 /* cpu_softmax.c */
 void cpu_softmax_fwd(BackendCtx *, int rows, int cols, int log, const float *x, float *y);
 void cpu_softmax_bwd(BackendCtx *, int rows, int cols, int log, const float *y, const float *dy, float *dx);
+/* y = softmax(x) over one row of n (x == y allowed): what softmax_fwd does per row */
+void cpu_softmax_row(int n, const float *x, float *y);
+void cpu_attention_fwd(BackendCtx *, int B, int L, int S, int d, int dv, float scale, const float *q,
+                       const float *k, const float *v, float *P, float *out);
 void cpu_xent_fwd(BackendCtx *, int N, int K, const float *logits, const float *labels, float *loss,
                   float *prob);
 void cpu_xent_bwd(BackendCtx *, int N, int K, const float *prob, const float *labels, const float *dloss,

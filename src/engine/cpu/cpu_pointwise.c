@@ -3,12 +3,30 @@
  * Four-dimensional index i = (i0, i1, i2, i3) of `shape`; strides are in elements. */
 #include "cpu/cpu_internal.h"
 
+#include "cpu/cpu_simd.h"
+
 #include <math.h>
 #include <string.h>
 
 enum { SUM_CHUNK = 16384 };
 
-static float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* y[i] = silu(x[i]) (silu) or sigmoid(x[i]) in vectors of CPU_VL, the tail through a
+ * zero-padded vector: exp is cpu_vexp (cpu_simd.h), whose per-element result does not depend
+ * on where the vector boundaries fall, so the thread count changes nothing */
+static void map_sigmoid(BackendCtx *c, int silu, int64_t n, const float *x, float *y)
+{
+    const int64_t nv = (n + CPU_VL - 1) / CPU_VL;
+#pragma omp parallel for schedule(static) num_threads(c->threads) if (n > CPU_PAR_MIN)
+    for (int64_t v = 0; v < nv; v++) {
+        const int64_t i = v * CPU_VL, m = n - i < CPU_VL ? n - i : CPU_VL;
+        const cpu_vf xv = m == CPU_VL ? cpu_vload(x + i) : cpu_vload_part(x + i, m);
+        const cpu_vf r = silu ? cpu_vsilu(xv) : cpu_vsigmoid(xv);
+        if (m == CPU_VL)
+            cpu_vstore(y + i, r);
+        else
+            cpu_vstore_part(y + i, r, m);
+    }
+}
 
 /* sum of x[0..n) in double with eight interleaved partial sums, combined in a fixed order:
  * the same bits every time, without one long chain of dependent additions */
@@ -30,10 +48,7 @@ void cpu_unary_fwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, float 
 #pragma omp parallel for simd schedule(static) num_threads(c->threads) if (par)
         for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
         break;
-    case UNARY_SILU:
-#pragma omp parallel for schedule(static) num_threads(c->threads) if (par)
-        for (int64_t i = 0; i < n; i++) y[i] = x[i] * sigmoidf_(x[i]);
-        break;
+    case UNARY_SILU: map_sigmoid(c, 1, n, x, y); break;
     case UNARY_GELU:
 #pragma omp parallel for schedule(static) num_threads(c->threads) if (par)
         for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
@@ -42,10 +57,7 @@ void cpu_unary_fwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, float 
 #pragma omp parallel for schedule(static) num_threads(c->threads) if (par)
         for (int64_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
         break;
-    case UNARY_SIGMOID:
-#pragma omp parallel for schedule(static) num_threads(c->threads) if (par)
-        for (int64_t i = 0; i < n; i++) y[i] = sigmoidf_(x[i]);
-        break;
+    case UNARY_SIGMOID: map_sigmoid(c, 0, n, x, y); break;
     default: break;
     }
 }
@@ -59,13 +71,23 @@ void cpu_unary_bwd(BackendCtx *c, UnaryKind k, int64_t n, const float *x, const 
 #pragma omp parallel for simd schedule(static) num_threads(c->threads) if (par)
         for (int64_t i = 0; i < n; i++) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
         break;
-    case UNARY_SILU:
+    case UNARY_SILU: {
+        const int64_t nv = (n + CPU_VL - 1) / CPU_VL;
 #pragma omp parallel for schedule(static) num_threads(c->threads) if (par)
-        for (int64_t i = 0; i < n; i++) {
-            float s = sigmoidf_(x[i]);
-            dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
+        for (int64_t v = 0; v < nv; v++) {
+            const int64_t i = v * CPU_VL, m = n - i < CPU_VL ? n - i : CPU_VL;
+            const cpu_vf xv = m == CPU_VL ? cpu_vload(x + i) : cpu_vload_part(x + i, m);
+            const cpu_vf g = m == CPU_VL ? cpu_vload(dy + i) : cpu_vload_part(dy + i, m);
+            const cpu_vf d = m == CPU_VL ? cpu_vload(dx + i) : cpu_vload_part(dx + i, m);
+            const cpu_vf s = cpu_vsigmoid(xv);
+            const cpu_vf r = d + g * s * (1.0f + xv * (1.0f - s));
+            if (m == CPU_VL)
+                cpu_vstore(dx + i, r);
+            else
+                cpu_vstore_part(dx + i, r, m);
         }
         break;
+    }
     case UNARY_GELU:
 #pragma omp parallel for schedule(static) num_threads(c->threads) if (par)
         for (int64_t i = 0; i < n; i++) {

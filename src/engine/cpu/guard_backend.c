@@ -234,6 +234,17 @@ static void g_conv2d_fwd(BackendCtx *b, const ConvGeom *cg, const float *x, cons
     RUN(conv2d_fwd(IN(g), cg, x, w, bias, y));
 }
 
+static void g_conv2d_up2_fwd(BackendCtx *b, const ConvGeom *cg, const float *x, const float *w, const float *bias,
+                             float *y)
+{
+    GuardCtx *g = G(b);
+    DEV(x);
+    DEV(w);
+    DEV(bias);
+    DEV(y);
+    RUN(conv2d_up2_fwd(IN(g), cg, x, w, bias, y));
+}
+
 static void g_conv2d_bwd_data(BackendCtx *b, const ConvGeom *cg, const float *dy, const float *w, float *dx)
 {
     GuardCtx *g = G(b);
@@ -313,6 +324,20 @@ static void g_groupnorm_fwd(BackendCtx *b, int N, int C, int S, int Gr, float ep
     DEV(mean);
     DEV(rstd);
     RUN(groupnorm_fwd(IN(g), N, C, S, Gr, eps, x, gamma, beta, y, mean, rstd));
+}
+
+static void g_groupnorm_silu_fwd(BackendCtx *b, int N, int C, int S, int Gr, float eps, const float *x,
+                                 const float *gamma, const float *beta, float *y, float *z, float *mean, float *rstd)
+{
+    GuardCtx *g = G(b);
+    DEV(x);
+    DEV(gamma);
+    DEV(beta);
+    DEV(y);
+    DEV(z);
+    DEV(mean);
+    DEV(rstd);
+    RUN(groupnorm_silu_fwd(IN(g), N, C, S, Gr, eps, x, gamma, beta, y, z, mean, rstd));
 }
 
 static void g_groupnorm_bwd(BackendCtx *b, int N, int C, int S, int Gr, const float *x, const float *gamma,
@@ -460,6 +485,18 @@ static void g_softmax_fwd(BackendCtx *b, int rows, int cols, int log, const floa
     RUN(softmax_fwd(IN(g), rows, cols, log, x, y));
 }
 
+static void g_attention_fwd(BackendCtx *b, int B, int L, int S, int d, int dv, float scale, const float *q,
+                            const float *k, const float *v, float *P, float *out)
+{
+    GuardCtx *g = G(b);
+    DEV(q);
+    DEV(k);
+    DEV(v);
+    DEV(P);
+    DEV(out);
+    RUN(attention_fwd(IN(g), B, L, S, d, dv, scale, q, k, v, P, out));
+}
+
 static void g_softmax_bwd(BackendCtx *b, int rows, int cols, int log, const float *y, const float *dy, float *dx)
 {
     GuardCtx *g = G(b);
@@ -601,6 +638,7 @@ static const Backend GUARD_BACKEND = {
     .gemm = g_gemm,
     .gemm_batched = g_gemm_batched,
     .conv2d_fwd = g_conv2d_fwd,
+    .conv2d_up2_fwd = g_conv2d_up2_fwd,
     .conv2d_bwd_data = g_conv2d_bwd_data,
     .conv2d_bwd_filter = g_conv2d_bwd_filter,
     .maxpool_fwd = g_maxpool_fwd,
@@ -610,6 +648,7 @@ static const Backend GUARD_BACKEND = {
     .upsample_fwd = g_upsample_fwd,
     .upsample_bwd = g_upsample_bwd,
     .groupnorm_fwd = g_groupnorm_fwd,
+    .groupnorm_silu_fwd = g_groupnorm_silu_fwd,
     .groupnorm_bwd = g_groupnorm_bwd,
     .batchnorm_fwd = g_batchnorm_fwd,
     .batchnorm_bwd = g_batchnorm_bwd,
@@ -625,6 +664,7 @@ static const Backend GUARD_BACKEND = {
     .all_finite = g_all_finite,
     .softmax_fwd = g_softmax_fwd,
     .softmax_bwd = g_softmax_bwd,
+    .attention_fwd = g_attention_fwd,
     .xent_fwd = g_xent_fwd,
     .xent_bwd = g_xent_bwd,
     .mse_fwd = g_mse_fwd,

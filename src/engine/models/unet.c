@@ -279,7 +279,7 @@ int unet_temb_dim(const UNet *u) { return 4 * u->cfg.ch; }
 
 static Tensor *norm_act(Ctx *c, const UNet *u, Tensor *x, Tensor *g, Tensor *b)
 {
-    return op_silu(c, op_group_norm(c, x, g, b, gn_groups(x->shape[1]), u->cfg.gn_eps));
+    return op_group_norm_silu(c, x, g, b, gn_groups(x->shape[1]), u->cfg.gn_eps);
 }
 
 /* x (B, cin, R, R), temb_act = silu(temb) (B, T) */
@@ -336,7 +336,7 @@ Tensor *unet_forward(Ctx *c, UNet *u, Tensor *x, Tensor *t, Tensor *cond)
             h = res_forward(c, u, &u->up_res[l][b], op_concat(c, pair, 2, 1), temb_act);
             if (u->up_has_attn[l]) h = attn_forward(c, u, &u->up_attn[l][b], h);
         }
-        if (l != 0) h = op_conv2d(c, op_upsample_nearest(c, h, 2), u->up_w[l], u->up_b[l], 1, 1);
+        if (l != 0) h = op_upsample_conv2d(c, h, u->up_w[l], u->up_b[l], 1);
     }
     h = norm_act(c, u, h, u->norm_out_g, u->norm_out_b);
     return op_conv2d(c, h, u->conv_out_w, u->conv_out_b, 1, 1);

@@ -1,6 +1,7 @@
 /* See infer.h. */
 #include "ocd/infer.h"
 
+#include "ocd/collect.h"
 #include "ocd/diffusion.h"
 #include "ocd/overfit.h"
 
@@ -28,9 +29,12 @@ int infer_pipeline_load(StageEnv *env, const char *prefix, OcdPipeline *p)
         infer_pipeline_free(p);
         return -1;
     }
-    for (int i = 0; i < p->k.n; i++)
+    /* the no-scale ablation's rho: the mean over the samples the scale model trained on (the
+     * held-out ones at the collection's end measure the fit, scale.c) */
+    const int ntrain = p->k.n - collect_holdout(env->cfg, p->k.n);
+    for (int i = 0; i < ntrain; i++)
         p->rho_mean += p->k.rho[i];
-    p->rho_mean /= p->k.n;
+    p->rho_mean /= ntrain;
     p->ok = 1;
     return 0;
 }

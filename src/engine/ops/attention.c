@@ -40,14 +40,11 @@ Tensor *op_attention(Ctx *c, Tensor *q, Tensor *k, Tensor *v, float scale)
     const int B = q->shape[0], L = q->shape[1], d = q->shape[2], S = k->shape[1], dv = v->shape[2];
     OP_REQUIRE(k->shape[0] == B && v->shape[0] == B && k->shape[2] == d && v->shape[1] == S, op, q, k, v,
                "expected q (B, L, d), k (B, S, d), v (B, S, dv)");
-    Tensor *P = tensor_new(c, SHAPE(B, L, S));
+    /* the probabilities (B*L*S floats: 400 MB for the sampler's 256 x 630 x 630) are kept only
+     * for a backward; without one the backend works through them a block at a time */
+    Tensor *P = ag_needs_grad(c, (Tensor *[]){q, k, v}, 3) ? tensor_new(c, SHAPE(B, L, S)) : NULL;
     Tensor *out = tensor_new(c, SHAPE(B, L, dv));
-    const int64_t sP = (int64_t)L * S;
-    c->be->gemm_batched(c->bc, 0, 1, L, S, d, scale, q->data, d, (int64_t)L * d, k->data, d, (int64_t)S * d, 0.0f,
-                        P->data, S, sP, B);
-    c->be->softmax_fwd(c->bc, B * L, S, 0, P->data, P->data);
-    c->be->gemm_batched(c->bc, 0, 0, L, dv, S, 1.0f, P->data, S, sP, v->data, dv, (int64_t)S * dv, 0.0f, out->data,
-                        dv, (int64_t)L * dv, B);
+    c->be->attention_fwd(c->bc, B, L, S, d, dv, scale, q->data, k->data, v->data, P ? P->data : NULL, out->data);
     TapeRec *r = ag_record(c, "attention", attention_backward, out, (Tensor *[]){q, k, v}, 3);
     if (r) {
         r->ip[0] = B;

@@ -41,6 +41,28 @@ Tensor *op_conv2d(Ctx *c, Tensor *x, Tensor *w, Tensor *b, int stride, int pad)
     return y;
 }
 
+Tensor *op_upsample_conv2d(Ctx *c, Tensor *x, Tensor *w, Tensor *b, int pad)
+{
+    static const char *op = "op_upsample_conv2d";
+    ctx_check_device(c, op, x, w, b);
+    /* a backward needs the upsampled image: training keeps the two ops */
+    if (ag_needs_grad(c, (Tensor *[]){x, w, b}, 3)) return op_conv2d(c, op_upsample_nearest(c, x, 2), w, b, 1, pad);
+    OP_REQUIRE(x->ndim == 4 && w->ndim == 4, op, x, w, b, "x must be (N, C, H, W) and w (O, C, KH, KW)");
+    OP_REQUIRE(x->shape[1] == w->shape[1], op, x, w, b, "x has %d channels, the weight expects %d", x->shape[1],
+               w->shape[1]);
+    OP_REQUIRE(!b || (b->ndim == 1 && b->shape[0] == w->shape[0]), op, x, w, b, "bias must be (%d)", w->shape[0]);
+    ConvGeom q = {.N = x->shape[0], .C = x->shape[1], .H = 2 * x->shape[2], .W = 2 * x->shape[3], .O = w->shape[0],
+                  .KH = w->shape[2], .KW = w->shape[3], .SH = 1, .SW = 1, .PH = pad, .PW = pad};
+    OP_REQUIRE(pad >= 0 && q.H + 2 * pad >= q.KH && q.W + 2 * pad >= q.KW, op, x, w, b,
+               "kernel larger than the padded input (pad %d)", pad);
+    q.OH = q.H + 2 * pad - q.KH + 1;
+    q.OW = q.W + 2 * pad - q.KW + 1;
+    Tensor *y = tensor_new(c, SHAPE(q.N, q.O, q.OH, q.OW));
+    c->be->conv2d_up2_fwd(c->bc, &q, x->data, w->data, b ? b->data : NULL, y->data);
+    ag_record(c, "upsample_conv2d", NULL, y, (Tensor *[]){x, w, b}, 3); /* the profile's row; records nothing */
+    return y;
+}
+
 static PoolGeom pool_geom(const char *op, const Tensor *x, int k, int stride, int pad)
 {
     OP_REQUIRE(x->ndim == 4, op, x, NULL, NULL, "x must be (N, C, H, W)");

@@ -1,5 +1,6 @@
-/* GroupNorm, LayerNorm (GroupNorm's one-group, one-position case over the last dim) and
- * BatchNorm. The statistics of the forward are kept for the backward. */
+/* GroupNorm, GroupNorm followed by SiLU (one pass), LayerNorm (GroupNorm's one-group,
+ * one-position case over the last dim) and BatchNorm. The statistics of the forward are kept
+ * for the backward. */
 #include "ops/ops_util.h"
 
 /* ip: N, C, S, G */
@@ -47,6 +48,48 @@ Tensor *op_group_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, int groups
                groups);
     check_affine(op, x, gamma, beta, C);
     return groupnorm(c, "group_norm", x, gamma, beta, N, C, (int)(x->numel / ((int64_t)N * C)), groups, eps);
+}
+
+/* ip: N, C, S, G; saved: mean, rstd, y = GroupNorm(x) (SiLU's input) */
+static void groupnorm_silu_backward(Ctx *c, const TapeRec *r)
+{
+    Tensor *x = r->in[0], *gamma = r->in[1], *beta = r->in[2], *y = r->saved[2];
+    float *dx = ag_grad(c, x), *dg = ag_grad(c, gamma), *db = ag_grad(c, beta);
+    /* d(loss)/dy first (SiLU's backward into a zeroed temporary), then GroupNorm's */
+    float *dy = ctx_temp(c, sizeof(float) * (size_t)y->numel);
+    c->be->zero(c->bc, dy, sizeof(float) * (size_t)y->numel);
+    c->be->unary_bwd(c->bc, UNARY_SILU, y->numel, y->data, r->out->data, r->out->grad, dy);
+    c->be->groupnorm_bwd(c->bc, (int)r->ip[0], (int)r->ip[1], (int)r->ip[2], (int)r->ip[3], x->data,
+                         gamma ? gamma->data : NULL, r->saved[0]->data, r->saved[1]->data, dy, dx, dg, db);
+    ctx_temp_free(c, dy);
+}
+
+Tensor *op_group_norm_silu(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, int groups, float eps)
+{
+    static const char *op = "op_group_norm_silu";
+    ctx_check_device(c, op, x, gamma, beta);
+    OP_REQUIRE(x->ndim >= 2, op, x, gamma, beta, "x must be (N, C, ...)");
+    const int N = x->shape[0], C = x->shape[1], S = (int)(x->numel / ((int64_t)N * C));
+    OP_REQUIRE(groups >= 1 && C % groups == 0, op, x, gamma, beta, "%d channels do not split into %d groups", C,
+               groups);
+    check_affine(op, x, gamma, beta, C);
+    /* GroupNorm's output is kept only when a backward will need it */
+    const int keep = ag_needs_grad(c, (Tensor *[]){x, gamma, beta}, 3);
+    Tensor *z = tensor_like(c, x), *y = keep ? tensor_like(c, x) : NULL;
+    Tensor *mean = tensor_new(c, SHAPE(N * groups)), *rstd = tensor_new(c, SHAPE(N * groups));
+    c->be->groupnorm_silu_fwd(c->bc, N, C, S, groups, eps, x->data, gamma ? gamma->data : NULL,
+                              beta ? beta->data : NULL, y ? y->data : NULL, z->data, mean->data, rstd->data);
+    TapeRec *r = ag_record(c, "group_norm_silu", groupnorm_silu_backward, z, (Tensor *[]){x, gamma, beta}, 3);
+    if (r) {
+        r->ip[0] = N;
+        r->ip[1] = C;
+        r->ip[2] = S;
+        r->ip[3] = groups;
+        r->saved[0] = mean;
+        r->saved[1] = rstd;
+        r->saved[2] = y;
+    }
+    return z;
 }
 
 Tensor *op_layer_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, float eps)

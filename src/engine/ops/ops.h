@@ -22,6 +22,9 @@ Tensor *op_linear_per_sample(Ctx *c, Tensor *x, Tensor *w, Tensor *b);
 
 /* ---- convolution, pooling, resampling (x is N, C, H, W) ---- */
 Tensor *op_conv2d(Ctx *c, Tensor *x, Tensor *w, Tensor *b, int stride, int pad);
+/* op_conv2d(op_upsample_nearest(x, 2), w, b, 1, pad) without the upsampled image when no
+ * gradient is needed (the sampler); with one, exactly those two ops */
+Tensor *op_upsample_conv2d(Ctx *c, Tensor *x, Tensor *w, Tensor *b, int pad);
 Tensor *op_maxpool2d(Ctx *c, Tensor *x, int k, int stride, int pad);
 Tensor *op_avgpool2d(Ctx *c, Tensor *x, int k, int stride, int pad);
 Tensor *op_upsample_nearest(Ctx *c, Tensor *x, int factor);
@@ -67,6 +70,9 @@ Tensor *op_mse_mean(Ctx *c, Tensor *a, Tensor *b);
 
 /* ---- normalisation ---- */
 Tensor *op_group_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, int groups, float eps);
+/* silu(op_group_norm(...)) as one op, the same bits: one pass over x instead of three, and
+ * without gradients the normalised tensor is never stored */
+Tensor *op_group_norm_silu(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, int groups, float eps);
 Tensor *op_layer_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, float eps); /* last dim */
 /* batch statistics when c->training (updating the running ones), else the running ones */
 Tensor *op_batch_norm(Ctx *c, Tensor *x, Tensor *gamma, Tensor *beta, Tensor *run_mean, Tensor *run_var,
