@@ -144,7 +144,7 @@ void sessview_read_fit(struct H5File *f, const char *grp_diffusion, const char *
  * "partly learned" (>= 0.05 above it), else "not learned"; NULL without a fit. */
 const char *sessview_fit_verdict(const SvFit *fit);
 /* One line on the fit, the same wording in every front end:
- * "held-out cosine 0.83 (median 0.90, IQR 0.75-0.95, n 256); trained on 0.85; another
+ * "held-out cosine 0.83 (median 0.90, IQR 0.75 to 0.95, n 256); trained on 0.85; another
  * sample's 0.05; norm ratio 0.97; rho rel. error 0.21 held out: learned" */
 void sessview_fit_line(const SvFit *fit, char *buf, size_t len);
 

@@ -70,7 +70,7 @@ void sessview_fit_line(const SvFit *fit, char *buf, size_t len)
     size_t at = 0;
 #define ADD(...) (at += (size_t)snprintf(buf + at, at < len ? len - at : 0, __VA_ARGS__))
     if (fit->n_held > 0)
-        ADD("held-out cosine %.3f (median %.3f, IQR %.3f-%.3f, n %d); trained on %.3f", fit->held_cos_mean,
+        ADD("held-out cosine %.3f (median %.3f, IQR %.3f to %.3f, n %d); trained on %.3f", fit->held_cos_mean,
             fit->held_cos_q[1], fit->held_cos_q[0], fit->held_cos_q[2], fit->n_held, fit->train_cos_mean);
     else
         ADD("cosine on trained-on samples %.3f (no held-out set in this session)", fit->train_cos_mean);
