@@ -25,8 +25,9 @@
 
 /* Passing a 64-byte vector by value has no fixed ABI without AVX-512, and GCC warns at every
  * definition and call; these helpers are static inline and the kernels that include this
- * header pass vectors only to them, so no call crosses an ABI boundary: the warning is off for
- * the rest of each such file. */
+ * header pass vectors only to them, so no call crosses an ABI boundary. The warning is off
+ * here and, for the clones GCC makes of these helpers (which no #pragma reaches), by
+ * -Wno-psabi in the top CMakeLists.txt. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 typedef float cpu_vf __attribute__((vector_size(CPU_VL * 4)));
