@@ -100,7 +100,7 @@ static const CfgKey SCHEMA[] = {
     {"eval.tent", CFG_BOOL, "true", 0, 0, NULL, "eval: the Tent baselines (classification)"},
     {"eval.tent_lr", CFG_FLOAT, "1e-3", 1e-9, 10, NULL, "eval: Tent's Adam learning rate"},
     {"eval.bootstrap", CFG_INT, "2000", 1000, 1000000, NULL, "eval: resamples of the paired bootstrap intervals (method minus base)"},
-    {"eval.costly_limit", CFG_INT, "0", 0, 1 << 30, NULL, "eval: test samples of the costly methods (overfit on test, all layers; 0: as every method)"},
+    {"eval.costly_limit", CFG_INT, "0", 0, 1 << 30, NULL, "eval: test samples of the costly methods (the generator's rows: E sampler runs per sample and repeat; overfit on test, all layers; 0: as every method)"},
 };
 
 enum { NKEYS = (int)(sizeof SCHEMA / sizeof SCHEMA[0]) };

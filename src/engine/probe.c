@@ -8,6 +8,7 @@
 #include "h5io.h"
 #include "ocd/collect.h"
 #include "ocd/diffusion.h"
+#include "ocd/fit.h"
 #include "ocd/infer.h"
 #include "ocd/overfit.h"
 #include "ocd/stage.h"
@@ -257,6 +258,7 @@ struct Profile *probe_profile(Probe *p, int on)
 typedef struct {
     ProbeTrajectory *tr;
     float *x0; /* steps x n: x0-hat of each step, for the losses afterwards */
+    float *xt; /* steps x n: the states, for the cosines (collected samples; else NULL) */
     int64_t n;
 } Hook;
 
@@ -276,6 +278,7 @@ static void on_step(void *user, int step, int t_model, const float *x, const flo
     tr->norm[step] = l2(x, h->n);
     tr->x0norm[step] = l2(x0, h->n);
     memcpy(h->x0 + step * h->n, x0, sizeof(float) * (size_t)h->n);
+    if (h->xt) memcpy(h->xt + step * h->n, x, sizeof(float) * (size_t)h->n);
     if (tr->omega) memcpy(tr->omega + step * h->n, x, sizeof(float) * (size_t)h->n);
 }
 
@@ -288,22 +291,26 @@ void probe_trajectory_free(ProbeTrajectory *tr)
     free(tr->pred);
     free(tr->omega);
     free(tr->pred_base);
+    free(tr->truth);
+    free(tr->cos_xt);
+    free(tr->cos_x0);
     memset(tr, 0, sizeof *tr);
 }
 
-int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred, int want_omega, ProbeTrajectory *out,
-                     Status *st)
+const char *const PROBE_SOURCE_NAMES[PROBE_SRC_COUNT] = {"test", "held-out", "trained-on"};
+
+static int holdout_of(const Probe *p) { return p->pl.ok ? collect_holdout(&p->s.cfg, p->pl.k.n) : 0; }
+
+int probe_source_count(const Probe *p, ProbeSource src)
 {
-    memset(out, 0, sizeof *out);
-    status_clear(&p->st);
-    if (need_ocd(p, st) || check_index(p, index, st)) return -1;
-    if (draw < 0 || draw >= INFER_MAX_DRAWS)
-        return status_fail(st, ERR_CONFIG, "draw %d: draws are 0..%d", draw, INFER_MAX_DRAWS - 1);
-    Schedule *sch = schedule_for(p, ancestral, st);
-    if (!sch) return -1;
-    const int S = sch->nsteps;
+    if (src == PROBE_SRC_TEST) return probe_test_count(p);
+    if (!p->pl.ok) return 0;
+    return src == PROBE_SRC_HELDOUT ? holdout_of(p) : p->pl.k.n - holdout_of(p);
+}
+
+static void alloc_trajectory(const Probe *p, int S, int want_pred, int want_omega, ProbeTrajectory *tr)
+{
     const int64_t n = (int64_t)p->pl.k.rows * p->pl.k.cols, pf = task_pred_floats(&p->t);
-    ProbeTrajectory *tr = out;
     tr->steps = S;
     tr->rows = p->pl.k.rows;
     tr->cols = p->pl.k.cols;
@@ -314,34 +321,131 @@ int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred
     tr->pred = want_pred ? calloc((size_t)(S * pf), sizeof(float)) : NULL;
     tr->omega = want_omega ? calloc((size_t)(S * n), sizeof(float)) : NULL;
     tr->pred_base = calloc((size_t)pf, sizeof(float));
-    Hook h = {.tr = tr, .x0 = malloc(sizeof(float) * (size_t)(S * n)), .n = n};
-    float *om = malloc(sizeof(float) * (size_t)n), *pred = malloc(sizeof(float) * (size_t)pf), *x, *y;
-    test_xy(p, index, &x, &y);
-    const int64_t idx = index;
-    float rho = 0.0f;
-    int rc = draw_omega(p, &idx, 1, draw, sch, on_step, &h, om, &rho);
-    tr->rho_pred = rho;
-    if (rc == 0) {
-        p->c->rng_offset = p->rng0;
-        rc = task_predict(&p->t, -1, SPLIT_TEST, &idx, 1, NULL, NULL, tr->pred_base);
-        tr->loss_base = loss_of(p, tr->pred_base, y);
-    }
-    /* NeRF: a render per step is costly; at most ~40 of them, evenly spaced, the rest NaN */
+    tr->kindex = -1;
+    tr->train_index = -1;
+    tr->target = NAN;
+}
+
+/* the losses with W + rho * x0-hat(k) of the trajectory's sample (split s, index idx): every
+ * step, NeRF every few (a render per step is costly: at most ~40, evenly spaced, the rest NaN) */
+static int trajectory_losses(Probe *p, SplitId s, int64_t idx, const float *x0, float rho, ProbeTrajectory *tr)
+{
+    const int S = tr->steps;
+    const int64_t n = (int64_t)tr->rows * tr->cols, pf = task_pred_floats(&p->t), R = task_full_rays(&p->t);
+    float *x = malloc(sizeof(float) * (size_t)task_x_floats(&p->t, R)), *y = malloc(sizeof(float) * (size_t)task_y_floats(&p->t, R));
+    float *pred = malloc(sizeof(float) * (size_t)pf);
+    task_fill(&p->t, s, &idx, 1, R, 0, x, y);
+    p->c->rng_offset = p->rng0;
+    int rc = task_predict(&p->t, -1, s, &idx, 1, NULL, NULL, tr->pred_base);
+    if (rc == 0) tr->loss_base = loss_of(p, tr->pred_base, y);
     const int every = p->t.kind == TASK_NERF && S > 40 ? (S + 39) / 40 : 1;
     for (int k = 0; k < S && rc == 0; k++) {
         tr->loss[k] = NAN;
         if (k % every && k != S - 1) continue;
         p->c->rng_offset = p->rng0;
-        rc = task_predict(&p->t, p->pl.layer, SPLIT_TEST, &idx, 1, h.x0 + k * n, &rho, pred);
+        rc = task_predict(&p->t, p->pl.layer, s, &idx, 1, x0 + k * n, &rho, pred);
         if (rc) break;
         tr->loss[k] = loss_of(p, pred, y);
         if (tr->pred) memcpy(tr->pred + k * pf, pred, sizeof(float) * (size_t)pf);
     }
-    free(h.x0);
-    free(om);
-    free(pred);
     free(x);
     free(y);
+    free(pred);
+    return rc;
+}
+
+/* a collected sample's trajectory: stored conditioning, the fit's draw (see probe.h) */
+static int collected_trajectory(Probe *p, ProbeSource src, int index, int draw, int ancestral, int want_pred,
+                                int want_omega, ProbeTrajectory *tr, Status *st)
+{
+    const int count = probe_source_count(p, src);
+    if (index < 0 || index >= count)
+        return status_fail(st, ERR_CONFIG, "%s sample %d: the collection has %d (0..%d)", PROBE_SOURCE_NAMES[src], index,
+                           count, count - 1);
+    const Collected *k = &p->pl.k;
+    const int j = src == PROBE_SRC_HELDOUT ? k->n - holdout_of(p) + index : index;
+    Schedule *sch = schedule_for(p, ancestral, st);
+    if (!sch) return -1;
+    const int S = sch->nsteps;
+    const int64_t n = (int64_t)k->rows * k->cols;
+    alloc_trajectory(p, S, want_pred, want_omega, tr);
+    tr->kindex = j;
+    tr->train_index = k->idx[j];
+    tr->truth = malloc(sizeof(float) * (size_t)n);
+    tr->cos_xt = calloc((size_t)S, sizeof(double));
+    tr->cos_x0 = calloc((size_t)S, sizeof(double));
+    Hook h = {.tr = tr, .x0 = malloc(sizeof(float) * (size_t)(S * n)), .xt = malloc(sizeof(float) * (size_t)(S * n)), .n = n};
+    float *om = malloc(sizeof(float) * (size_t)n), rho = 0.0f;
+    int rc = collect_directions(&p->env, &p->t, k, &j, 1, tr->truth);
+    if (rc == 0) {
+        scalenet_predict(p->c, p->pl.scale, k->cact + (int64_t)j * k->d.dact, k->cin + (int64_t)j * k->d.din, 1, &rho);
+        tr->rho_pred = rho;
+        /* draw 0 is the fit's draw of this sample; other draws: other streams of the same key */
+        const uint64_t id = (uint64_t)j + (uint64_t)draw * (uint64_t)k->n;
+        const SamplerOpts so = {.key = FIT_DRAW_KEY,
+                                .ids = &id,
+                                .dropout = cfg_bool(&p->s.cfg, "diffusion.sample_dropout"),
+                                .hook = on_step,
+                                .user = &h};
+        rc = sampler_run(p->c, &p->pl.w, sch, k->cin + (int64_t)j * k->d.din, k->cact + (int64_t)j * k->d.dact,
+                         k->cout + (int64_t)j * k->d.dout, 1, &so, om);
+    }
+    for (int s = 0; s < S && rc == 0; s++) {
+        tr->cos_x0[s] = fit_cosine(h.x0 + s * n, tr->truth, n);
+        tr->cos_xt[s] = fit_cosine(h.xt + s * n, tr->truth, n);
+    }
+    if (rc == 0) {
+        const int64_t ti = k->idx[j];
+        tr->target = p->t.kind == TASK_NERF ? NAN
+                     : p->t.kind == TASK_REGRESSION ? p->ds.train.y[ti] * p->ds.y_std + p->ds.y_mean
+                                                     : p->ds.train.y[ti];
+        rc = trajectory_losses(p, SPLIT_TRAIN, ti, h.x0, rho, tr);
+    }
+    free(h.x0);
+    free(h.xt);
+    free(om);
+    free(sch);
+    return rc;
+}
+
+int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred, int want_omega, ProbeTrajectory *out,
+                     Status *st)
+{
+    return probe_trajectory_from(p, PROBE_SRC_TEST, index, draw, ancestral, want_pred, want_omega, out, st);
+}
+
+int probe_trajectory_from(Probe *p, ProbeSource src, int index, int draw, int ancestral, int want_pred, int want_omega,
+                          ProbeTrajectory *out, Status *st)
+{
+    memset(out, 0, sizeof *out);
+    status_clear(&p->st);
+    if (need_ocd(p, st)) return -1;
+    if (draw < 0 || draw >= INFER_MAX_DRAWS)
+        return status_fail(st, ERR_CONFIG, "draw %d: draws are 0..%d", draw, INFER_MAX_DRAWS - 1);
+    if (src != PROBE_SRC_TEST) {
+        if (collected_trajectory(p, src, index, draw, ancestral, want_pred, want_omega, out, st) == 0) return 0;
+        probe_trajectory_free(out);
+        return st->code ? -1 : fail_copy(p, st);
+    }
+    if (check_index(p, index, st)) return -1;
+    if (draw < 0 || draw >= INFER_MAX_DRAWS)
+        return status_fail(st, ERR_CONFIG, "draw %d: draws are 0..%d", draw, INFER_MAX_DRAWS - 1);
+    Schedule *sch = schedule_for(p, ancestral, st);
+    if (!sch) return -1;
+    const int S = sch->nsteps;
+    const int64_t n = (int64_t)p->pl.k.rows * p->pl.k.cols;
+    ProbeTrajectory *tr = out;
+    alloc_trajectory(p, S, want_pred, want_omega, tr);
+    tr->target = probe_test_target(p, index);
+    Hook h = {.tr = tr, .x0 = malloc(sizeof(float) * (size_t)(S * n)), .n = n};
+    float *om = malloc(sizeof(float) * (size_t)n);
+    const int64_t idx = index;
+    float rho = 0.0f;
+    int rc = draw_omega(p, &idx, 1, draw, sch, on_step, &h, om, &rho);
+    tr->rho_pred = rho;
+    if (rc == 0) rc = trajectory_losses(p, SPLIT_TEST, idx, h.x0, rho, tr);
+    free(h.x0);
+    free(om);
     free(sch);
     if (rc) {
         probe_trajectory_free(tr);

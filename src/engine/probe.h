@@ -68,10 +68,34 @@ typedef struct {
     float *pred, *omega; /* NULL unless asked for */
     double loss_base, rho_pred;
     float *pred_base; /* pred_floats */
+    /* a collected training sample (PROBE_SRC_HELDOUT / _TRAINED) only, else NULL / -1: its true
+     * direction (rows x cols, unit norm as the generator learns it), the cosine of Omega_t
+     * and of x0-hat with it after each step, its collection and training indices, and the
+     * target of the training sample (label or value, as probe_test_target) */
+    float *truth;
+    double *cos_xt, *cos_x0;
+    int kindex;
+    int64_t train_index;
+    double target;
 } ProbeTrajectory;
 
 int probe_trajectory(Probe *p, int index, int draw, int ancestral, int want_pred, int want_omega, ProbeTrajectory *out,
                      Status *st);
+
+/* Where a trajectory's sample comes from: the test split, or the overfit collection's
+ * samples the generator never trained on (held out, diffusion.holdout) or trained on. */
+typedef enum { PROBE_SRC_TEST, PROBE_SRC_HELDOUT, PROBE_SRC_TRAINED, PROBE_SRC_COUNT } ProbeSource;
+extern const char *const PROBE_SOURCE_NAMES[PROBE_SRC_COUNT]; /* "test", "held-out", "trained-on" */
+/* samples of a source (test: the split; held-out / trained-on: of the collection) */
+int probe_source_count(const Probe *p, ProbeSource src);
+/* probe_trajectory for sample `index` of a source. For the collection's samples the
+ * conditioning is the stored one, the noise is the diffusion stage's fit draw (FIT_DRAW_KEY,
+ * stream id = the collection index) with the session's sampler, so draw 0's last cosine is
+ * the one /diffusion/fit stored for that sample; the losses are the training sample's with
+ * W + rho * x0-hat (rho from the scale model). draw > 0 draws other noise; ancestral as
+ * probe_trajectory. */
+int probe_trajectory_from(Probe *p, ProbeSource src, int index, int draw, int ancestral, int want_pred, int want_omega,
+                          ProbeTrajectory *out, Status *st);
 /* OCD's prediction (draw 0 of the session's sampler, W + rho * Omega_0) for test samples
  * [first, first+B) in one batch, as the eval stage makes it: B x probe_pred_floats. The
  * inference benchmark times this. */

@@ -165,7 +165,7 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     CHECK(run_capture(md, big, sizeof big) == 0 && strstr(big, "| OCD nearest neighbour |") && strstr(big, "Tent, 30") &&
               strstr(big, "| overfit on test, predicted label") && strstr(big, "| temperature-scaled base (T = ") &&
               strstr(big, "| ce − base [95% CI] | ce verdict |") && strstr(big, "Ceilings: ") &&
-              strstr(big, "OCD vs the base model on ce: ") && strstr(big, "paired bootstrap over 40 test samples"),
+              strstr(big, "OCD vs the base model on ce: ") && strstr(big, "paired bootstrap over 20 test samples"),
           "markdown table: %.3000s", big);
     char *csv[] = {(char *)run_ocd_bin(), "results", s, "--format", "csv", NULL};
     CHECK(run_capture(csv, big, sizeof big) == 0 && !strncmp(big, "method,label,ce_mean,ce_sd,accuracy_mean", 40) &&
@@ -197,8 +197,11 @@ TEST(a_tiny_mnist_run_produces_the_whole_table)
     /* per-sample values: repeats x the samples each row ran on */
     int nd = 0;
     int64_t dims[8] = {0};
-    CHECK(h5r_shape(f, "eval/ocd/loss_per_sample", &nd, dims) == 0 && nd == 2 && dims[0] == 2 && dims[1] == 40,
+    /* the generator's rows are costly: the first 20; the base takes all 40 */
+    CHECK(h5r_shape(f, "eval/ocd/loss_per_sample", &nd, dims) == 0 && nd == 2 && dims[0] == 2 && dims[1] == 20,
           "eval/ocd/loss_per_sample: %d dims, %lld x %lld", nd, (long long)dims[0], (long long)dims[1]);
+    CHECK(h5r_shape(f, "eval/base/loss_per_sample", &nd, dims) == 0 && nd == 2 && dims[1] == 40,
+          "eval/base/loss_per_sample: %d dims, %lld", nd, (long long)dims[1]);
     CHECK(h5r_shape(f, "eval/overfit_test_all_layers/correct_per_sample", &nd, dims) == 0 && nd == 2 && dims[1] == 20,
           "the costly row's correct_per_sample: %d dims, %lld", nd, (long long)dims[1]);
     char chosen[64] = "";

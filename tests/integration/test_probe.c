@@ -79,6 +79,10 @@ TEST(trajectories_reproduce_the_eval_stages_ocd_and_base_losses)
     if (!p) return;
     const int n = (int)v.test_samples;
     CHECK(n > 0 && n <= probe_test_count(p), "eval test samples %d", n);
+    /* the generator's rows may run on the first eval.costly_limit samples only */
+    const SvRow *ocd_row = sessview_row(&v, "ocd");
+    const int n_ocd = ocd_row && ocd_row->test_samples > 0 ? (int)ocd_row->test_samples : n;
+    CHECK(n_ocd > 0 && n_ocd <= n, "the OCD row's test samples %d of %d", n_ocd, n);
     double ocd = 0.0, base = 0.0;
     for (int i = 0; i < n; i++) {
         ProbeTrajectory tr;
@@ -87,7 +91,7 @@ TEST(trajectories_reproduce_the_eval_stages_ocd_and_base_losses)
             break;
         }
         const int S = tr.steps;
-        ocd += tr.loss[S - 1];
+        if (i < n_ocd) ocd += tr.loss[S - 1];
         base += tr.loss_base;
         if (i == 0) {
             CHECK(S == probe_sample_steps(p) && S > 1, "steps %d", S);
@@ -103,7 +107,7 @@ TEST(trajectories_reproduce_the_eval_stages_ocd_and_base_losses)
         }
         probe_trajectory_free(&tr);
     }
-    ocd /= n;
+    ocd /= n_ocd;
     base /= n;
     /* repeat 0 of each method, as the eval stage stored it */
     H5File *f = h5r_open(v.path, &st);
@@ -122,6 +126,69 @@ TEST(trajectories_reproduce_the_eval_stages_ocd_and_base_losses)
     }
     probe_close(p);
     sessview_free(&v);
+}
+
+/* A held-out and a trained-on sample of the collection: draw 0 with the session's sampler is
+ * the diffusion stage's fit draw, so the last step's cosine with the true direction is the
+ * one /diffusion/fit stored for that sample (held-out sample i is fit/heldout's i, trained-on
+ * sample i fit/train's i). The stage sampled them in chunks of up to 64 and the probe one at
+ * a time: BLAS may sum in another order, so a few ulps of the U-Net's outputs, 1e-4 on a
+ * cosine and 1e-3 relative on the norm ratio ||Omega_0|| / ||Omega||; the last DDIM step
+ * returns x0-hat. */
+TEST(a_collected_samples_trajectory_ends_at_the_stored_fit_cosine)
+{
+    const char *dir = fixture();
+    Status st;
+    status_clear(&st);
+    Probe *p = open_probe(dir, 1, &st);
+    if (!p) return;
+    char h5[512];
+    snprintf(h5, sizeof h5, "%s/session.h5", dir);
+    H5File *f = h5r_open(h5, &st);
+    CHECK(f != NULL, "open %s: %s", h5, st.msg);
+    static const char *sets[2] = {"diffusion/fit/heldout/cos", "diffusion/fit/train/cos"};
+    static const char *ratios[2] = {"diffusion/fit/heldout/norm_ratio", "diffusion/fit/train/norm_ratio"};
+    for (int s = 0; s < 2 && f; s++) {
+        const ProbeSource src = s ? PROBE_SRC_TRAINED : PROBE_SRC_HELDOUT;
+        int nd = 0;
+        int64_t dims[4] = {0};
+        CHECK(h5r_shape(f, sets[s], &nd, dims) == 0 && nd == 1 && dims[0] > 1, "%s: %d dims", sets[s], nd);
+        if (nd != 1 || dims[0] < 2) continue;
+        CHECK(probe_source_count(p, src) >= dims[0], "%s: %d samples, fit of %lld", PROBE_SOURCE_NAMES[src],
+              probe_source_count(p, src), (long long)dims[0]);
+        double *cos = calloc((size_t)dims[0], sizeof(double)), *ratio = calloc((size_t)dims[0], sizeof(double));
+        CHECK(h5r_doubles(f, sets[s], cos, dims[0], &st) == 0, "%s: %s", sets[s], st.msg);
+        CHECK(h5r_doubles(f, ratios[s], ratio, dims[0], &st) == 0, "%s: %s", ratios[s], st.msg);
+        for (int i = 0; i < 2; i++) {
+            ProbeTrajectory tr;
+            if (probe_trajectory_from(p, src, i, 0, 0, 1, 0, &tr, &st)) {
+                CHECK(0, "%s sample %d: %s", PROBE_SOURCE_NAMES[src], i, st.msg);
+                break;
+            }
+            const int S = tr.steps;
+            const int64_t n = (int64_t)tr.rows * tr.cols;
+            double nt = 0.0;
+            for (int64_t e = 0; e < n; e++) nt += (double)tr.truth[e] * tr.truth[e];
+            CHECK(fabs(tr.x0norm[S - 1] / sqrt(nt) - ratio[i]) <= 1e-3 * ratio[i], "norm ratio %.6f, stored %.6f",
+                  tr.x0norm[S - 1] / sqrt(nt), ratio[i]);
+            CHECK(fabs(tr.cos_xt[S - 1] - cos[i]) <= 1e-4, "%s sample %d: last step's cosine %.6f, stored fit %.6f",
+                  PROBE_SOURCE_NAMES[src], i, tr.cos_xt[S - 1], cos[i]);
+            CHECK_CLOSE(tr.cos_x0[S - 1], tr.cos_xt[S - 1], 1e-5, 1e-5, "the last step's x0-hat is its state");
+            CHECK(tr.kindex >= 0 && tr.train_index >= 0 && isfinite(tr.loss[S - 1]) && isfinite(tr.loss_base),
+                  "indices %d %lld, losses %g %g", tr.kindex, (long long)tr.train_index, tr.loss[S - 1], tr.loss_base);
+            CHECK(tr.pred && tr.target >= 0 && tr.target < 10, "the training sample's label %g", tr.target);
+            probe_trajectory_free(&tr);
+        }
+        free(cos);
+        free(ratio);
+    }
+    /* past the end of a source: a clear error */
+    ProbeTrajectory tr;
+    CHECK(probe_trajectory_from(p, PROBE_SRC_HELDOUT, probe_source_count(p, PROBE_SRC_HELDOUT), 0, 0, 0, 0, &tr, &st) != 0 &&
+              strstr(st.msg, "held-out sample"),
+          "past the held-out samples: '%s'", st.msg);
+    if (f) h5r_close(f);
+    probe_close(p);
 }
 
 TEST(overfitting_the_selected_layer_lowers_the_test_loss_and_ancestral_runs_every_timestep)

@@ -11,8 +11,10 @@
  *
  * Deterministic methods are computed in repeat 0 and copied to the others, except for NeRF,
  * whose renders are stochastic (jittered samples). A draw's noise is a function of (repeat,
- * sample, draw) (infer.h), so the table does not depend on eval.batch. Costly methods run on
- * the first eval.costly_limit test samples and are compared with the base on those. The stage
+ * sample, draw) (infer.h), so the table does not depend on eval.batch. Costly methods (the
+ * generator's rows: E sampler runs per sample and repeat; overfit on all layers) run on the
+ * first eval.costly_limit test samples and are compared with the base on those; the cheap
+ * rows (base, temperature, overfit on test, Tent, nearest neighbour) take every test sample. The stage
  * is evaluated in batches and has no checkpoint (a killed run starts the evaluation again;
  * the trained stages before it are kept). */
 #include "ocd/eval_internal.h"
@@ -295,12 +297,12 @@ static const MethodRow METHODS[] = {
      run_base_ensemble},
     {{"base_temperature", "temperature-scaled base (T = {T}, fitted on {V} validation samples)", EVAL_GROUP_BASE, 1, CLS, 0},
      0, skip_temperature, run_base_temperature},
-    {{"ocd", "OCD ({layer})", EVAL_GROUP_OCD, 0, ALL, 0}, 0, NULL, run_ocd},
-    {{"ocd_ensemble", "OCD ensemble x{E}", EVAL_GROUP_OCD, 0, ALL, 0}, 0, NULL, run_ocd_ensemble},
-    {{"ocd_mean_network", "OCD mean network x{E}", EVAL_GROUP_OCD, 0, ALL, 0}, 0, NULL, run_ocd_mean_network},
-    {{"ocd_noscale", "OCD no-scale (rho = training mean)", EVAL_GROUP_OCD, 0, ALL, 0}, 0, NULL, run_ocd_noscale},
+    {{"ocd", "OCD ({layer})", EVAL_GROUP_OCD, 0, ALL, 1}, 0, NULL, run_ocd},
+    {{"ocd_ensemble", "OCD ensemble x{E}", EVAL_GROUP_OCD, 0, ALL, 1}, 0, NULL, run_ocd_ensemble},
+    {{"ocd_mean_network", "OCD mean network x{E}", EVAL_GROUP_OCD, 0, ALL, 1}, 0, NULL, run_ocd_mean_network},
+    {{"ocd_noscale", "OCD no-scale (rho = training mean)", EVAL_GROUP_OCD, 0, ALL, 1}, 0, NULL, run_ocd_noscale},
     {{"ocd_nearest_neighbour", "OCD nearest neighbour", EVAL_GROUP_OCD, 1, ALL, 0}, 0, NULL, run_ocd_nearest},
-    {{"ocd_alternative_layer", "OCD alternative layer ({alt})", EVAL_GROUP_OCD, 0, ALL, 0}, 0, skip_alt, run_ocd_alt},
+    {{"ocd_alternative_layer", "OCD alternative layer ({alt})", EVAL_GROUP_OCD, 0, ALL, 1}, 0, skip_alt, run_ocd_alt},
     {{"overfit_test_predicted", "overfit on test, predicted label ({layer}; what a perfect label-free generator reaches)",
       EVAL_GROUP_CEILING, 1, CLS, 0},
      0, NULL, run_overfit_predicted},
@@ -462,10 +464,17 @@ int stage_eval(StageEnv *env)
         bus_log(env->bus, "eval", "evaluating %d test samples x %d repeat(s): OCD on %s%s%s, ensembles of %d", ntest, R,
                 env->model->layers[L].name, ev.alt.ok ? ", alternative layer " : "",
                 ev.alt.ok ? env->model->layers[ev.alt.layer].name : "", E);
+    /* repeats after the first run only the sampled rows, on their samples */
+    int n_sampled = 0;
+    for (int m = 0; m < NMETHODS; m++)
+        if (ev.active[m] && (!METHODS[m].info.deterministic || t.kind == TASK_NERF) && ev.n[m] > n_sampled) n_sampled = ev.n[m];
+    const int64_t work = ntest + (int64_t)(R - 1) * n_sampled;
+    const int n_ocd = ev.active[i_ocd] ? ev.n[i_ocd] : 0;
     for (int r = 0; r < R && rc == 0; r++) {
         double sum_ocd = 0.0, sum_base = 0.0;
-        for (int i0 = 0; i0 < ntest && rc == 0; i0 += batch) {
-            const int B = ntest - i0 < batch ? ntest - i0 : batch;
+        const int nr = r == 0 ? ntest : n_sampled;
+        for (int i0 = 0; i0 < nr && rc == 0; i0 += batch) {
+            const int B = nr - i0 < batch ? nr - i0 : batch;
             for (int b = 0; b < B; b++) idx[b] = i0 + b;
             task_fill(&t, SPLIT_TEST, idx, B, xfull, 0, xdummy, y);
             bt.r = r;
@@ -490,8 +499,9 @@ int stage_eval(StageEnv *env)
             }
             for (int b = 0; b < B; b++) sum_base += ev.loss[i_base][(int64_t)(t.kind == TASK_NERF ? r : 0) * ntest + i0 + b];
             bt.B = B;
-            bus_progress(env->bus, "eval", (int64_t)r * ntest + i0 + B, (int64_t)R * ntest, "ocd_loss", sum_ocd / (i0 + B),
-                         "base_loss", sum_base / (i0 + B));
+            const int64_t done = r == 0 ? i0 + B : ntest + (int64_t)(r - 1) * n_sampled + i0 + B;
+            const int ocd_seen = i0 + B < n_ocd ? i0 + B : n_ocd;
+            bus_progress(env->bus, "eval", done, work, "ocd_loss", sum_ocd / fmax(ocd_seen, 1), "base_loss", sum_base / (i0 + B));
             if (rc == 0 && bus_stop_requested(env->bus))
                 rc = status_fail(env->st, ERR_STATE, "eval: stopped (the evaluation starts again; earlier stages are kept)");
         }
@@ -503,8 +513,8 @@ int stage_eval(StageEnv *env)
                     memcpy(ev.correct[m] + (int64_t)r * ev.n[m], ev.correct[m], sizeof(double) * (size_t)ev.n[m]);
                 }
         if (rc == 0)
-            bus_log(env->bus, "eval", "repeat %d/%d: base loss %.4f, OCD loss %.4f", r + 1, R, sum_base / fmax(ntest, 1),
-                    sum_ocd / fmax(ntest, 1));
+            bus_log(env->bus, "eval", "repeat %d/%d: base loss %.4f on %d samples, OCD loss %.4f on %d", r + 1, R,
+                    sum_base / fmax(nr, 1), nr, sum_ocd / fmax(n_ocd, 1), n_ocd);
     }
     if (rc == 0) rc = eval_write_results(&ev, clock_now() - t_start);
     if (rc == 0) bus_log(env->bus, "eval", "done in %.1f s; `ocd results %s` prints the table", clock_now() - t_start, env->s->dir);
