@@ -147,6 +147,15 @@ const char *sessview_fit_verdict(const SvFit *fit);
  * "held-out cosine 0.83 (median 0.90, IQR 0.75 to 0.95, n 256); trained on 0.85; another
  * sample's 0.05; norm ratio 0.97; rho rel. error 0.21 held out: learned" */
 void sessview_fit_line(const SvFit *fit, char *buf, size_t len);
+/* Why OCD lands where it does, on the first metric, from what the session measured: whether
+ * the generator learned (sessview_fit_verdict, held-out cosine) and where the ceilings are
+ * against the base model (the predicted-label overfit: a perfect label-free generator; the
+ * true-label overfit: the bound that needs the label), each with its paired interval:
+ * "Why OCD does not beat the base model here: the generator partly learned its target
+ * (held-out cosine 0.412); a perfect label-free generator ... is no different from the base
+ * model (-0.00355 [-0.01008, +0.00175]); overfitting with the true label is better (...)."
+ * Empty when the session has neither the OCD verdict nor a fit. */
+void sessview_why_line(const SessView *v, char *buf, size_t len);
 
 /* "12.34% ± 0.05", "0.49197 ± 0.00012": how every front end prints a metric */
 void sessview_fmt_metric(const char *metric, double mean, double sd, char *buf, size_t len);

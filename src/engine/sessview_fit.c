@@ -1,6 +1,7 @@
 /* The generator-fit part of a session's view (sessview.h): what the diffusion stage measured
  * of its network on held-out and trained-on samples (ocd/fit.h) and how well the scale model
- * predicts rho, read from the session, and the one wording every front end prints. */
+ * predicts rho, read from the session, and the one wording every front end prints; and the
+ * "why" sentence that puts the fit beside the ceilings. */
 #include "sessview.h"
 
 #include "h5io.h"
@@ -79,5 +80,54 @@ void sessview_fit_line(const SvFit *fit, char *buf, size_t len)
     if (isfinite(ratio)) ADD("; norm ratio %.2f", ratio);
     if (isfinite(fit->rho_rel_held)) ADD("; rho rel. error %.2f held out", fit->rho_rel_held);
     ADD(": %s", verdict);
+#undef ADD
+}
+
+/* "better than", "worse than", "no different from" for a row's verdict on metric m */
+static const char *relation(const SvRow *r, int m)
+{
+    if (!strcmp(r->verdict[m], "better")) return "better than";
+    if (!strcmp(r->verdict[m], "worse")) return "worse than";
+    return "no different from";
+}
+
+void sessview_why_line(const SessView *v, char *buf, size_t len)
+{
+    buf[0] = 0;
+    const char *w = sessview_verdict(v, 0, NULL, NULL, NULL);
+    const char *fv = sessview_fit_verdict(&v->fit);
+    if (!w && !fv) return;
+    const char *metric = v->metrics[0];
+    size_t at = 0;
+#define ADD(...) (at += (size_t)snprintf(buf + at, at < len ? len - at : 0, __VA_ARGS__))
+    if (!w)
+        ADD("Generator: ");
+    else if (!strcmp(w, "better"))
+        ADD("Why OCD beats the base model here: ");
+    else
+        ADD("Why OCD does not beat the base model here: ");
+    const char *sep = "";
+    if (fv) {
+        const SvFit *fit = &v->fit;
+        const int held = fit->n_held > 0;
+        ADD("the generator %s its target (%s cosine %.3f)",
+            !strcmp(fv, "learned") ? "learned" : !strcmp(fv, "partly learned") ? "partly learned" : "did not learn",
+            held ? "held-out" : "trained-on", held ? fit->held_cos_mean : fit->train_cos_mean);
+        sep = "; ";
+    }
+    const SvRow *pred = sessview_row(v, "overfit_test_predicted"), *truth = sessview_row(v, "overfit_test");
+    char d[96];
+    if (pred && pred->has_diff) {
+        sessview_fmt_diff(metric, pred->diff[0], pred->lo[0], pred->hi[0], d, sizeof d);
+        ADD("%sa perfect label-free generator (overfit toward the base model's own prediction) is %s the base model "
+            "on %s (%s)",
+            sep, relation(pred, 0), metric, d);
+        sep = "; ";
+    }
+    if (truth && truth->has_diff) {
+        sessview_fmt_diff(metric, truth->diff[0], truth->lo[0], truth->hi[0], d, sizeof d);
+        ADD("%soverfitting with the true label (the bound that needs the label) is %s the base model (%s)", sep, relation(truth, 0), d);
+    }
+    ADD(".");
 #undef ADD
 }

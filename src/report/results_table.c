@@ -65,9 +65,19 @@ void results_write_md(const SessView *v, FILE *f)
     results_write_md_table(v, f);
     fprintf(f, "\n%s (mean ± SD over the repeats; deterministic methods have SD 0).\n", v->units);
     write_notes(v, f);
-    char line[512];
+    char line[1024];
     sessview_verdict_line(v, 0, line, sizeof line);
     if (line[0]) fprintf(f, "%s\n", line);
+    sessview_why_line(v, line, sizeof line);
+    if (line[0]) fprintf(f, "%s\n", line);
+    const SvFit *fits[2] = {&v->fit, &v->alt_fit};
+    const char *layers[2] = {v->eval_layer, v->alt_layer};
+    for (int i = 0; i < 2; i++) {
+        if (!fits[i]->have) continue;
+        sessview_fit_line(fits[i], line, sizeof line);
+        fprintf(f, "Generator fit on `%s`%s (diffusion target %s, %lld learned row/column maps): %s.\n", layers[i],
+                i ? ", the alternative layer," : "", fits[i]->target, (long long)fits[i]->rc_maps, line);
+    }
     if (v->ocd_seconds_per_sample > 0)
         fprintf(f,
                 "OCD inference: %.2f ms per test sample (conditioning, rho, %lld draws of the sampler, one prediction) "
@@ -142,9 +152,32 @@ int results_write_json(const SessView *v, FILE *f)
     cJSON_AddNumberToObject(root, "bootstrap_level", v->bootstrap_level);
     cJSON_AddStringToObject(root, "ceiling_note", v->ceiling_note);
     cJSON_AddStringToObject(root, "skipped", v->skipped);
-    char line[512];
+    char line[1024];
     sessview_verdict_line(v, 0, line, sizeof line);
     cJSON_AddStringToObject(root, "verdict", line);
+    sessview_why_line(v, line, sizeof line);
+    cJSON_AddStringToObject(root, "why", line);
+    const SvFit *fits[2] = {&v->fit, &v->alt_fit};
+    const char *fit_names[2] = {"generator_fit", "alt_generator_fit"};
+    for (int i = 0; i < 2; i++) {
+        if (!fits[i]->have) continue;
+        const SvFit *g = fits[i];
+        cJSON *o = cJSON_AddObjectToObject(root, fit_names[i]);
+        const char *fv = sessview_fit_verdict(g);
+        cJSON_AddStringToObject(o, "verdict", fv ? fv : "not measured");
+        cJSON_AddStringToObject(o, "target", g->target);
+        cJSON_AddNumberToObject(o, "rc_maps", (double)g->rc_maps);
+        cJSON_AddNumberToObject(o, "heldout_samples", g->n_held);
+        json_num(o, "heldout_cos_mean", g->n_held > 0, g->held_cos_mean);
+        json_num(o, "heldout_cos_q25", g->n_held > 0, g->held_cos_q[0]);
+        json_num(o, "heldout_cos_median", g->n_held > 0, g->held_cos_q[1]);
+        json_num(o, "heldout_cos_q75", g->n_held > 0, g->held_cos_q[2]);
+        json_num(o, "train_cos_mean", 1, g->train_cos_mean);
+        json_num(o, "other_sample_cos_mean", 1, g->other_cos_mean);
+        json_num(o, "heldout_norm_ratio_median", g->n_held > 0, g->held_ratio_median);
+        json_num(o, "rho_relative_error_heldout", 1, g->rho_rel_held);
+        json_num(o, "rho_log_corr_heldout", 1, g->rho_logcorr_held);
+    }
     cJSON *sw = cJSON_AddObjectToObject(root, "stage_wall_seconds");
     for (int i = 0; i < v->nstages; i++)
         if (v->wall[i] >= 0) cJSON_AddNumberToObject(sw, v->stage[i], v->wall[i]);

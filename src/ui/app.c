@@ -217,12 +217,32 @@ static int ready(const App *a) { return a->have_view && sessview_stage_complete(
 void app_request_traj(App *a)
 {
     if (!ready(a) || !sessview_stage_complete(&a->view, "scale")) return;
-    JobReq r = {.kind = JOB_TRAJ, .a = a->sample, .b = a->ancestral, .gen = a->gen};
+    JobReq r = {.kind = JOB_TRAJ, .a = a->sample, .b = a->ancestral, .c = (int)a->source, .gen = a->gen};
     jobs_submit(a->jobs, &r);
     a->traj_state = 1;
     a->step_img_state = 0;
     a->playing = 0;
     a->dirty = 1;
+}
+
+int app_source_count(const App *a)
+{
+    if (!a->info.ok) return 1 << 30;
+    return a->source == PROBE_SRC_TEST ? a->info.ntest : a->info.nsource[a->source];
+}
+
+int app_set_source(App *a, ProbeSource src)
+{
+    if (src != PROBE_SRC_TEST && a->info.ok && a->info.nsource[src] <= 0) {
+        app_msg(a, 1, "no %s samples in this session (diffusion.holdout = 0, or the OCD stages are not complete)",
+                PROBE_SOURCE_NAMES[src]);
+        return -1;
+    }
+    a->source = src;
+    a->sample = 0;
+    a->dstep = 0;
+    app_request_traj(a);
+    return 0;
 }
 
 void app_request_rho(App *a)
@@ -258,7 +278,8 @@ void app_request_gain(App *a, int layer)
 void app_request_misclassified(App *a)
 {
     if (!ready(a)) return;
-    JobReq r = {.kind = JOB_MISCLASS, .a = a->sample + 1, .gen = a->gen};
+    /* test samples only: from another source the search starts at test sample 0 */
+    JobReq r = {.kind = JOB_MISCLASS, .a = a->source == PROBE_SRC_TEST ? a->sample + 1 : 0, .gen = a->gen};
     jobs_submit(a->jobs, &r);
 }
 
@@ -266,6 +287,7 @@ void app_request_step_render(App *a)
 {
     if (a->traj_state != 2 || strcmp(a->view.task, "nerf")) return;
     if (a->step_img_state == 1 || (a->step_img_state == 2 && a->step_img_k == a->dstep)) return;
+    if (a->source != PROBE_SRC_TEST) return; /* renders are of test views */
     JobReq r = {.kind = JOB_RENDER_STEP, .a = a->sample, .b = a->ancestral, .c = a->dstep, .gen = a->gen};
     jobs_submit(a->jobs, &r);
     a->step_img_state = 1;

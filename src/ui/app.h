@@ -80,6 +80,7 @@ typedef struct App {
 
     /* denoise pane */
     int sample, ancestral, dstep, playing, traj_state; /* traj_state: 0 none, 1 running, 2 ready, 3 failed */
+    ProbeSource source; /* where the sample comes from: test, or the collection (held out / trained on) */
     JobResult traj;
     double play_t;
     float *step_img; /* NeRF: the view rendered at a denoising step */
@@ -109,6 +110,11 @@ void app_pause(App *a, int paused);
 
 /* probe requests the panes make */
 void app_request_traj(App *a);
+/* the samples the denoise pane can step through: of the test split or a collection source */
+int app_source_count(const App *a);
+/* the denoise pane's sample source (resets the sample to 0; held-out and trained-on need
+ * the OCD stages); 0, or -1 with a message */
+int app_set_source(App *a, ProbeSource src);
 void app_request_rho(App *a);
 void app_request_views(App *a);
 void app_request_gain(App *a, int layer);

@@ -146,13 +146,25 @@ static int c_sample(App *a, int argc, char **argv)
     }
     char *end = NULL;
     const long i = argc == 2 ? strtol(argv[1], &end, 10) : -1;
-    if (i < 0 || (end && *end) || (a->info.ok && i >= a->info.ntest)) {
-        app_msg(a, 1, "usage: sample N (0..%d) | sample misclassified", a->info.ok ? a->info.ntest - 1 : 0);
+    if (i < 0 || (end && *end) || i >= app_source_count(a)) {
+        app_msg(a, 1, "usage: sample N (0..%d of the %s samples) | sample misclassified",
+                a->info.ok ? app_source_count(a) - 1 : 0, PROBE_SOURCE_NAMES[a->source]);
         return REACT_REDRAW;
     }
     a->sample = (int)i;
     a->focus = PANE_DENOISE;
     app_request_traj(a);
+    return REACT_REDRAW;
+}
+
+static int c_source(App *a, int argc, char **argv)
+{
+    for (int s = 0; argc == 2 && s < PROBE_SRC_COUNT; s++)
+        if (!strcmp(argv[1], PROBE_SOURCE_NAMES[s])) {
+            if (app_set_source(a, (ProbeSource)s) == 0) a->focus = PANE_DENOISE;
+            return REACT_REDRAW;
+        }
+    app_msg(a, 1, "usage: source test|held-out|trained-on");
     return REACT_REDRAW;
 }
 
@@ -235,6 +247,10 @@ int app_export_png(App *a, const char *path)
         app_msg(a, 1, "export png: the %s pane has no figure", layout_pane_name((PaneId)a->focus));
         return -1;
     }
+    if (fig == FIG_TRAJECTORY && a->source != PROBE_SRC_TEST) {
+        app_msg(a, 1, "export png: the trajectory figure is of test samples (t or :source test switches back)");
+        return -1;
+    }
     JobReq r = {.kind = JOB_EXPORT, .a = fig, .b = fig == FIG_TRAJECTORY ? a->sample : fig == FIG_VIEWS ? a->view_index : -1,
                 .gen = a->gen};
     if (path)
@@ -305,7 +321,9 @@ static const Command CMDS[] = {
     {"set", "KEY=VALUE...", "change settings: a new session takes what agrees and re-runs the rest", c_set},
     {"layer", "NAME", "pick a layer in the entropy pane", c_layer},
     {"whatif", "[NAME] [--full]", "overfit-on-test gain of a layer beside the chosen one; --full: the whole method on it (a new session)", c_whatif},
-    {"sample", "N|misclassified", "the test sample the denoise pane steps through", c_sample},
+    {"sample", "N|misclassified", "the sample the denoise pane steps through (of its source)", c_sample},
+    {"source", "test|held-out|trained-on",
+     "where the denoise pane's samples come from (held out from / trained on by the generator: the true Ω beside)", c_source},
     {"step", "K", "show denoising step K", c_step},
     {"play", "", "play the denoising steps", c_play},
     {"sampler", "session|ancestral", "the sampler the denoise pane uses", c_sampler},
@@ -412,6 +430,11 @@ const char *command_complete(App *a, const char *line, const char *word, int i)
         static const char *const S[] = {"session", "ancestral"};
         for (int k = 0; k < 2; k++)
             if (!strncmp(S[k], word, wl) && i-- == 0) return S[k];
+    }
+    if (!strcmp(cmd, "source")) {
+        for (int k = 0; k < PROBE_SRC_COUNT; k++)
+            if (!strncmp(PROBE_SOURCE_NAMES[k], word, wl) && i-- == 0) return PROBE_SOURCE_NAMES[k];
+        return NULL;
     }
     if (!strcmp(cmd, "sample")) {
         if (!strncmp("misclassified", word, wl) && i == 0) return "misclassified";

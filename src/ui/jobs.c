@@ -72,7 +72,9 @@ static void describe(const JobReq *r, char *buf, size_t len)
 {
     switch (r->kind) {
     case JOB_OPEN: snprintf(buf, len, "opening the session's models"); break;
-    case JOB_TRAJ: snprintf(buf, len, "denoising sample %d (%s)", r->a, r->b ? "ancestral" : "session sampler"); break;
+    case JOB_TRAJ:
+        snprintf(buf, len, "denoising %s sample %d (%s)", PROBE_SOURCE_NAMES[r->c], r->a, r->b ? "ancestral" : "session sampler");
+        break;
     case JOB_GAIN: snprintf(buf, len, "what-if: overfit on test, layer #%d, %d samples", r->a, r->b); break;
     case JOB_RHO: snprintf(buf, len, "rho predicted on %d test samples", r->a); break;
     case JOB_RENDER: snprintf(buf, len, "rendering view %d", r->a); break;
@@ -114,6 +116,7 @@ static int ensure_probe(Jobs *j, uint64_t gen, JobResult *err_out)
     r->ntest = probe_test_count(p);
     r->steps = probe_sample_steps(p);
     r->ocd = r->steps > 0;
+    for (int s = 0; s < PROBE_SRC_COUNT; s++) r->nsource[s] = r->ocd ? probe_source_count(p, (ProbeSource)s) : 0;
     probe_layer(p, &r->rows, &r->cols, &lname);
     snprintf(r->layer, sizeof r->layer, "%s", lname);
     if (probe_view_size(p, &r->view_h, &r->view_w)) r->view_h = r->view_w = 0;
@@ -147,8 +150,8 @@ static void run_job(Jobs *j, const JobReq *q)
     int rc = 0;
     switch (q->kind) {
     case JOB_TRAJ:
-        rc = probe_trajectory(p, q->a, 0, q->b, probe_task(p) != 2, 1, &r->tr, &st);
-        r->target = probe_test_target(p, q->a);
+        rc = probe_trajectory_from(p, (ProbeSource)q->c, q->a, 0, q->b, probe_task(p) != 2, 1, &r->tr, &st);
+        r->target = r->tr.target;
         break;
     case JOB_GAIN:
         rc = probe_layer_gain(p, q->a, q->b, &r->loss_base, &r->loss_overfit, on_progress, j, &st);

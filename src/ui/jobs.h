@@ -14,7 +14,7 @@ typedef enum { JOB_OPEN, JOB_TRAJ, JOB_GAIN, JOB_RHO, JOB_RENDER, JOB_MISCLASS, 
 
 typedef struct {
     JobKind kind;
-    int a, b;     /* TRAJ: sample, sampler (1 ancestral); GAIN: layer index, samples; RHO: samples;
+    int a, b;     /* TRAJ: sample, sampler (1 ancestral), c = ProbeSource; GAIN: layer index, samples; RHO: samples;
                      RENDER: view, ProbeView; MISCLASS: first sample to look at;
                      EXPORT: FigureKind, its argument (sample or view, -1 default);
                      RENDER_STEP: view, sampler, and c = the denoising step */
@@ -33,10 +33,11 @@ typedef struct {
     char err[512];
     /* JOB_OPEN: what the probe found */
     int task, classes, ntest, rows, cols, steps, view_h, view_w, ocd, nlayers;
+    int nsource[PROBE_SRC_COUNT]; /* samples of each trajectory source (0 before the OCD stages) */
     char layer[48], layers[JOB_MAX_LAYERS][48];
     /* JOB_TRAJ */
     ProbeTrajectory tr;
-    double target; /* label or target value */
+    double target; /* label or target value (of the test or collected training sample) */
     /* JOB_GAIN: mean loss of the base model and after overfitting the layer */
     double loss_base, loss_overfit;
     /* JOB_RHO: n values; JOB_RENDER: h x w x 3 */

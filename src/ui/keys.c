@@ -85,7 +85,8 @@ static const KeyBinding KEYS[] = {
     {'b', "b", PANE_COMPARE, "table / bars with ±SD / differences to the base with 95% intervals", "bars", NULL},
     {KEY_RIGHT, "Left/Right", PANE_DENOISE, "step the denoiser t = T..0 (Home/End: first/last)", "step", NULL},
     {' ', "Space", PANE_DENOISE, "play / pause the denoising steps", "play", NULL},
-    {'n', "n/N", PANE_DENOISE, "next / previous test sample", "sample", NULL},
+    {'n', "n/N", PANE_DENOISE, "next / previous sample", "sample", NULL},
+    {'t', "t", PANE_DENOISE, "samples from: test / held out from the generator / trained on (true Ω beside)", "source", NULL},
     {'m', "m", PANE_DENOISE, "next sample the base model gets wrong", "misclassified", NULL},
     {'a', "a", PANE_DENOISE, "sampler: the session's (DDIM) / ancestral DDPM", "sampler", NULL},
     {KEY_LEFT, "Left/Right", PANE_VIEWS, "previous / next test view", "view", NULL},
@@ -156,7 +157,7 @@ void keys_draw_help(App *a)
         canvas_text_fit(a->cv, y, in.x + 22, in.w - 23, k->help, STYLE_DEFAULT);
     }
     canvas_text_fit(a->cv, in.y + in.h - 1, in.x + 1, in.w - 2,
-                    "commands (:help lists them): open run stop pause resume set layer whatif sample step sampler view export save-screen quit",
+                    "commands (:help lists them): open run stop pause resume set layer whatif sample source step sampler view export save-screen quit",
                     (Style){-1, -1, ATTR_DIM});
 }
 

@@ -227,7 +227,7 @@ static void on_job(App *a, JobResult *r)
         if (r->ok && r->ocd) app_request_rho(a);
         return;
     case JOB_TRAJ:
-        if (r->a != a->sample || r->b != a->ancestral) break; /* an older request */
+        if (r->a != a->sample || r->b != a->ancestral || r->c != (int)a->source) break; /* an older request */
         jobs_result_free(&a->traj);
         a->traj = *r;
         a->traj_state = r->ok ? 2 : 3;
@@ -290,6 +290,7 @@ static void on_job(App *a, JobResult *r)
         break;
     case JOB_MISCLASS:
         if (r->ok && r->a >= 0) {
+            a->source = PROBE_SRC_TEST; /* the search is over test samples */
             a->sample = r->a;
             app_msg(a, 0, "sample %d: the base model gets it wrong", r->a);
             app_request_traj(a);

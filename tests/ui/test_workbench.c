@@ -16,6 +16,7 @@
 #include "../integration/run_util.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,16 @@ TEST(ocd_results_of_a_mnist_tiny_session_has_the_new_rows_and_intervals_in_every
     CHECK(line_with(out, "| base |", line, sizeof line) && strstr(line, "| - | - | - | - |"), "md base row: %s", line);
     CHECK(strstr(out, "Ceilings: ") && strstr(out, "2000 resamples") && strstr(out, "OCD vs the base model on ce: "),
           "md notes:\n%s", out);
+    /* why OCD lands where it does: the fit beside both ceilings, and the fit of both layers */
+    CHECK(line_with(out, "Why OCD ", line, sizeof line) && strstr(line, "the generator ") &&
+              strstr(line, "a perfect label-free generator") && strstr(line, "overfitting with the true label"),
+          "md: no why line:\n%s", out);
+    char why_md[2048];
+    snprintf(why_md, sizeof why_md, "%s", line);
+    CHECK(line_with(out, "Generator fit on `fc1` (diffusion target ", line, sizeof line) && strstr(line, "held-out cosine ") &&
+              strstr(line, "n 30)"),
+          "md: no fit line for fc1 (30 held-out samples):\n%s", out);
+    CHECK(line_with(out, "Generator fit on `fc2`, the alternative layer,", line, sizeof line), "md: no fit line for fc2");
     char *csv[] = {(char *)run_ocd_bin(), "results", (char *)dir, "--format", "csv", NULL};
     CHECK(run_capture(csv, out, sizeof out) == 0, "ocd results (csv) failed: %s", out);
     CHECK(!strncmp(out, "method,label,ce_mean,ce_sd,accuracy_mean,accuracy_sd,n,test_samples,ce_diff,ce_diff_lo,ce_diff_hi,"
@@ -208,6 +219,14 @@ TEST(ocd_results_of_a_mnist_tiny_session_has_the_new_rows_and_intervals_in_every
     }
     CHECK(rows == 14 && with == 13, "json: %d rows, %d with a verdict (want 14, every one but the base)", rows, with);
     CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "bootstrap_resamples")) == 2000, "json bootstrap_resamples");
+    const cJSON *why = cJSON_GetObjectItem(j, "why"), *fit = cJSON_GetObjectItem(j, "generator_fit");
+    CHECK(cJSON_IsString(why) && strstr(why_md, why->valuestring) == why_md, "json why differs from the md line");
+    const double hc = cJSON_GetNumberValue(cJSON_GetObjectItem(fit, "heldout_cos_mean"));
+    CHECK(fit && hc >= -1 && hc <= 1 && cJSON_GetNumberValue(cJSON_GetObjectItem(fit, "heldout_samples")) == 30,
+          "json generator_fit: held-out cosine %g", hc);
+    char want[64];
+    snprintf(want, sizeof want, "(held-out cosine %.3f)", hc);
+    CHECK(cJSON_IsString(why) && strstr(why->valuestring, want), "the why line's cosine is not the stored one (%s)", want);
     cJSON_Delete(j);
 }
 
@@ -254,6 +273,8 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
                                 ":layer fc2\nkey w\nwait\n:save-screen b.txt\n"
                                 ":focus denoise\nkey End\n:save-screen c.txt\n"
                                 "key Home\nkey Right Right\n:save-screen c2.txt\n"
+                                ":source held-out\nwait\nkey End\n:save-screen c3.txt\nkey t\nwait\n:save-screen c4.txt\n"
+                                "key t\nwait\n:save-screen c5.txt\n"
                                 ":sample misclassified\nwait\n:save-screen d.txt\n"
                                 ":focus compare\nkey b\n:save-screen e.txt\nkey b\n:save-screen e2.txt\nkey b\n"
                                 ":zoom loss\n:save-screen f.txt\n:unzoom\n"
@@ -314,6 +335,25 @@ TEST(a_finished_session_shows_what_it_holds_in_every_pane)
     free(c);
     c = SCREEN("c2.txt");
     CHECK(c && strstr(c, "step 3/10") && strstr(c, "t=700"), "Home, Right, Right is not step 3 (t=700)");
+    free(c);
+    /* a held-out sample: the true Omega beside Omega_t, and the cosine with it; at the last
+     * step the line's "x0-hat" and "last step" cosines are the same number */
+    c = SCREEN("c3.txt");
+    CHECK(c && strstr(c, "held-out sample 0") && strstr(c, "step 10/10") && strstr(c, "true Ω"),
+          "the held-out source does not show sample 0 with its true Ω at the last step");
+    double cxt = 2, cx0 = 2, clast = 3;
+    const char *cl = c ? strstr(c, "cosine with its true Ω") : NULL;
+    CHECK(cl && sscanf(cl, "cosine with its true Ω  Ω_t %lf  x0-hat %lf  (last step %lf)", &cxt, &cx0, &clast) == 3,
+          "no cosine line on the held-out screen");
+    CHECK(fabs(cx0 - clast) < 1e-9 && cx0 >= -1 && cx0 <= 1 && cxt >= -1 && cxt <= 1,
+          "the last step's cosines are not cosines of the same step: %g %g %g", cxt, cx0, clast);
+    CHECK(c && strstr(c, "cos(x0-hat, Ω)"), "no plot of the cosine over the steps");
+    free(c);
+    c = SCREEN("c4.txt");
+    CHECK(c && strstr(c, "trained-on sample 0") && strstr(c, "true Ω"), "t did not switch to the trained-on samples");
+    free(c);
+    c = SCREEN("c5.txt");
+    CHECK(c && strstr(c, "test sample 0") && !strstr(c, "true Ω"), "t did not come back to the test samples (no truth there)");
     free(c);
     char *d = SCREEN("d.txt");
     CHECK(d && strstr(d, "the base model gets it wrong"), "no misclassified sample found");
