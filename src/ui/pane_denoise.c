@@ -97,8 +97,8 @@ void pane_draw_denoise(App *a, Rect r)
     int top = 2;
     if (t->truth) {
         char l3[200];
-        snprintf(l3, sizeof l3, "training sample %lld: cosine with its true Ω  Ω_t %.3f  x0-hat %.3f  (last step %.3f)",
-                 (long long)t->train_index, t->cos_xt[k], t->cos_x0[k], t->cos_x0[t->steps - 1]);
+        snprintf(l3, sizeof l3, "cos with true Ω: Ω_t %.3f x0-hat %.3f (last %.3f)  training sample %lld", t->cos_xt[k],
+                 t->cos_x0[k], t->cos_x0[t->steps - 1], (long long)t->train_index);
         canvas_text_fit(a->cv, r.y + 2, r.x, r.w, l3, STYLE_DEFAULT);
         top = 3;
     }

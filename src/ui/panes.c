@@ -309,6 +309,29 @@ static void compare_intervals(App *a, Rect body)
     bars_interval(a->cv, (Rect){body.y + 1, body.x, body.h - 1, body.w}, labels, d, lo, hi, text, col, v->nrows);
 }
 
+/* text wrapped at spaces into at most max lines of width w (display columns: every glyph we
+ * draw is one column, so a column is a UTF-8 lead byte); returns the lines, written to
+ * lines[i] (each < 512 bytes) */
+static int wrap_words(const char *text, int w, char lines[][512], int max)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p && n < max && w > 8) {
+        while (*p == ' ') p++;
+        const char *cut = NULL, *q = p;
+        int cols = 0;
+        for (; *q && cols <= w; q++) {
+            if (((unsigned char)*q & 0xC0) != 0x80) cols++;
+            if (*q == ' ' && cols <= w) cut = q;
+        }
+        if (!*q && cols <= w) cut = q; /* the rest fits */
+        if (!cut || cut == p) cut = q > p ? q - 1 : q;
+        snprintf(lines[n++], 512, "%.*s", (int)(cut - p), p);
+        p = cut;
+    }
+    return n;
+}
+
 static void draw_compare(App *a, Rect r)
 {
     if (!stage_done(a, "eval")) {
@@ -322,6 +345,16 @@ static void draw_compare(App *a, Rect r)
     canvas_text_fit(a->cv, vrow, r.x, r.w, verdict,
                     (Style){verdict_colour(sessview_verdict(v, 0, NULL, NULL, NULL)), -1, ATTR_BOLD});
     Rect body = {r.y, r.x, r.h - 1, r.w};
+    /* why OCD lands there (the fit beside the ceilings), above the verdict when the table
+     * leaves room for it */
+    char why[1024], lines[4][512];
+    sessview_why_line(v, why, sizeof why);
+    const int nl = why[0] ? wrap_words(why, r.w, lines, 4) : 0;
+    if (nl && a->compare_view == 0 && body.h >= v->nrows + 2 + nl) {
+        for (int i = 0; i < nl; i++)
+            canvas_text_fit(a->cv, vrow - nl + i, r.x, r.w, lines[i], (Style){-1, -1, ATTR_DIM});
+        body.h -= nl;
+    }
     if (a->compare_view == 1) {
         const char *labels[SV_MAX_ROWS];
         double mean[SV_MAX_ROWS], sdv[SV_MAX_ROWS];
