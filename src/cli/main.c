@@ -26,7 +26,7 @@ static void usage(FILE *f)
             "        --from DIR takes the complete stages of session DIR whose settings agree\n"
             "  presets [--keys]   list the presets (--keys: every key a preset may set)\n"
             "  inspect DIR        what a session holds: configuration, stages, metrics, checkpoints\n"
-            "  results DIR [--format md|csv|json]\n"
+            "  results DIR [DIR2 ...] [--all ROOT] [--format md|csv|json]\n"
             "                     the eval stage's table: every method, mean and SD over the repeats\n"
             "  report DIR [--out DIR2] [--no-probe] [--samples N] [--threads N]\n"
             "                     report.md and PNG figures of a session (into DIR, or DIR2); a partial\n"

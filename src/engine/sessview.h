@@ -134,6 +134,14 @@ const char *sessview_verdict(const SessView *v, int m, double *diff, double *lo,
  * says so. Empty when the table lacks the OCD or base row. */
 void sessview_verdict_line(const SessView *v, int brief, char *buf, size_t len);
 
+/* The per-sample values behind metric m (0, 1) of row `key`: its loss or its 0/1 correct
+ * flag, each averaged over the repeats, for the row's test samples (the first *n of the
+ * split), in a new array the caller frees; *scale is what the metric's statistic multiplies
+ * (the target's std for RMSE, else 1). NULL with ERR_STATE when the row is not in the table
+ * and ERR_FORMAT when the session stored no per-sample values (an eval stage older than
+ * them) or stored them with another shape (sessview_samples.c). */
+double *sessview_row_samples(const SessView *v, const char *key, int m, int *n, double *scale, Status *st);
+
 /* reads grp_diffusion/fit and grp_scale's rho fit ("diffusion", "scale" or "alt/diffusion",
  * "alt/scale"; sessview_fit.c) */
 struct H5File;

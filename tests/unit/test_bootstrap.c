@@ -141,3 +141,29 @@ TEST(percentiles_interpolate_between_order_statistics)
     CHECK(boot_paired(&s, 1, 1, 1, BOOT_KEY, &iv) != 0, "one resample is refused");
     CHECK(boot_paired(&s, 1, 0, RES, BOOT_KEY, &iv) != 0, "no samples is refused");
 }
+
+/* Unpaired (sessions on different test sets): a set against itself resampled independently
+ * has an interval around 0 that is not degenerate (the paired one is [0, 0]); a second set of
+ * other samples shifted by a constant gives about that shift, with an interval that holds it */
+TEST(unpaired_intervals_carry_the_sampling_of_both_sets)
+{
+    double a[N], b[N / 2];
+    losses(3, N, a);
+    losses(4, N / 2, b);
+    BootInterval iv;
+    CHECK(boot_unpaired(a, N, a, N, BOOT_MEAN, 1.0, RES, BOOT_KEY, &iv) == 0, "boot_unpaired failed");
+    CHECK(iv.diff == 0 && iv.lo < 0 && iv.hi > 0 && !strcmp(boot_verdict(&iv, 0), "no difference"),
+          "a set against itself, unpaired: %g [%g, %g]", iv.diff, iv.lo, iv.hi);
+    double mb = 0.0, ma = 0.0;
+    for (int i = 0; i < N / 2; i++) {
+        mb += b[i];
+        b[i] += 1.0;
+    }
+    for (int i = 0; i < N; i++) ma += a[i];
+    CHECK(boot_unpaired(b, N / 2, a, N, BOOT_MEAN, 1.0, RES, BOOT_KEY, &iv) == 0, "boot_unpaired failed");
+    const double want = mb / (N / 2) + 1.0 - ma / N;
+    CHECK_CLOSE(iv.diff, want, 1e-12, 1e-12, "the unpaired difference is the difference of the means");
+    CHECK(iv.lo < want && want < iv.hi && iv.lo > 0.5 && !strcmp(boot_verdict(&iv, 0), "worse"),
+          "shifted by 1: %g [%g, %g]", iv.diff, iv.lo, iv.hi);
+    CHECK(boot_unpaired(a, 0, b, 1, BOOT_MEAN, 1.0, RES, BOOT_KEY, &iv) != 0, "an empty set is refused");
+}

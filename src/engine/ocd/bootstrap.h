@@ -50,6 +50,13 @@ typedef struct {
  * resamples < 2. */
 int boot_paired(const BootSeries *s, int ns, int n, int resamples, uint64_t key, BootInterval *out);
 
+/* The same for two methods evaluated on different samples (sessions on different test
+ * sets): a[na] and b[nb] are resampled independently (a's indices from the first half of each
+ * resample's counters, b's from the second), so the interval also carries the difference
+ * between the samples. 0, or -1 when na or nb < 1 or resamples < 2. */
+int boot_unpaired(const double *a, int na, const double *b, int nb, BootStat stat, double scale, int resamples,
+                  uint64_t key, BootInterval *out);
+
 /* "better" when the whole interval lies on the good side of 0 (below 0 where lower is
  * better, above where higher is), "worse" when it lies on the other side, "no difference"
  * when it contains 0, "undetermined" when it is NaN */

@@ -1,0 +1,71 @@
+/* The per-sample values of an eval row, read from the session file (sessview.h): what
+ * comparisons between sessions resample. */
+#include "sessview.h"
+
+#include "h5io.h"
+#include "ocd/eval.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+double *sessview_row_samples(const SessView *v, const char *key, int m, int *n, double *scale, Status *st)
+{
+    *n = 0;
+    *scale = 1.0;
+    const SvRow *row = sessview_row(v, key);
+    if (!row || m < 0 || m > 1) {
+        status_fail(st, ERR_STATE, "%s: no method '%s' in the eval table", v->path, key);
+        return NULL;
+    }
+    const EvalMetricInfo *mi = eval_metric_find(v->metrics[m]);
+    if (!mi) {
+        status_fail(st, ERR_FORMAT, "%s: metric '%s' is unknown to this version", v->path, v->metrics[m]);
+        return NULL;
+    }
+    H5File *f = h5r_open(v->path, st);
+    if (!f) return NULL;
+    char p[160];
+    snprintf(p, sizeof p, "eval/%s/%s", key, mi->from == EVAL_FROM_CORRECT ? "correct_per_sample" : "loss_per_sample");
+    int nd = 0;
+    int64_t dims[4] = {0};
+    double *out = NULL;
+    if (!h5r_exists(f, p) || h5r_shape(f, p, &nd, dims) || nd != 2 || dims[0] < 1 || dims[1] < 1) {
+        status_fail(st, ERR_FORMAT, "%s: /%s is missing or not repeats x samples (an eval stage older than per-sample values: run it again)",
+                    v->path, p);
+        goto done;
+    }
+    const int64_t R = dims[0], N = dims[1];
+    double *x = malloc(sizeof(double) * (size_t)(R * N));
+    out = calloc((size_t)N, sizeof(double));
+    if (!x || !out) {
+        status_fail(st, ERR_IO, "%s: out of memory reading /%s", v->path, p);
+        free(x);
+        free(out);
+        out = NULL;
+        goto done;
+    }
+    int rc = 0;
+    if (mi->from == EVAL_FROM_CORRECT) {
+        int64_t *c = malloc(sizeof(int64_t) * (size_t)(R * N));
+        rc = c ? h5r_ints(f, p, c, R * N, st) : status_fail(st, ERR_IO, "out of memory");
+        for (int64_t i = 0; rc == 0 && i < R * N; i++) x[i] = (double)c[i];
+        free(c);
+    } else {
+        rc = h5r_doubles(f, p, x, R * N, st);
+    }
+    if (rc) {
+        free(x);
+        free(out);
+        out = NULL;
+        goto done;
+    }
+    for (int64_t r = 0; r < R; r++)
+        for (int64_t i = 0; i < N; i++) out[i] += x[r * N + i] / (double)R;
+    free(x);
+    *n = (int)N;
+    double s = 1.0;
+    if (mi->target_units && h5r_attr_double(f, "base/standardisation", "target_std", &s)) *scale = s;
+done:
+    h5r_close(f);
+    return out;
+}
