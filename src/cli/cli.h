@@ -1,4 +1,4 @@
-/* The `ocd` command's pieces: run (with its progress display), inspect, presets. */
+/* The `ocd` command's pieces: run (with its progress display), sweep, inspect, presets, results, report. */
 #ifndef OCD_CLI_H
 #define OCD_CLI_H
 
@@ -15,5 +15,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_presets(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_sweep(int argc, char **argv); /* a grid of settings as sessions that share stages */
 
 #endif

@@ -24,6 +24,10 @@ static void usage(FILE *f)
             "        (LIST: base,select,overfit,diffusion,scale,alt,eval, the default: all of them)\n"
             "        (default sessions/<preset>); a session that exists resumes where it stopped;\n"
             "        --from DIR takes the complete stages of session DIR whose settings agree\n"
+            "  sweep PRESET --set KEY=V1,V2,... [--set KEY2=...] [--jobs N] [--sessions DIR]\n"
+            "               [--threads N] [--seed N] [--device D]\n"
+            "        the grid of settings as sessions <sessions>/<preset>+KEY=V..., each taking the stages\n"
+            "        it agrees on from a finished sibling (--from), so shared stages run once\n"
             "  presets [--keys]   list the presets (--keys: every key a preset may set)\n"
             "  inspect DIR        what a session holds: configuration, stages, metrics, checkpoints\n"
             "  results DIR [DIR2 ...] [--all ROOT] [--format md|csv|json]\n"
@@ -65,6 +69,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "ui")) return cmd_ui(argc - 2, argv + 2);
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(cmd, "results")) return cmd_results(argc - 2, argv + 2);
+    if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 2, argv + 2);
     if (!strcmp(cmd, "report")) return cmd_report(argc - 2, argv + 2);
     if (!strcmp(cmd, "presets")) return cmd_presets(argc - 2, argv + 2);
     if (!strcmp(cmd, "devices")) return cmd_devices();
