@@ -125,8 +125,11 @@ void sessview_why_line(const SessView *v, char *buf, size_t len)
         sep = "; ";
     }
     if (truth && truth->has_diff) {
+        /* what the bound overfits toward: the label, the regression target, the view's pixels */
+        const char *what = !strcmp(v->task, "regression") ? "target" : !strcmp(v->task, "nerf") ? "pixels" : "label";
         sessview_fmt_diff(metric, truth->diff[0], truth->lo[0], truth->hi[0], d, sizeof d);
-        ADD("%soverfitting with the true label (the bound that needs the label) is %s the base model (%s)", sep, relation(truth, 0), d);
+        ADD("%soverfitting with the true %s (the bound that needs the %s) is %s the base model (%s)", sep, what, what,
+            relation(truth, 0), d);
     }
     ADD(".");
 #undef ADD

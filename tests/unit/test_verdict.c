@@ -87,13 +87,14 @@ TEST(the_why_line_puts_the_fit_beside_both_ceilings_with_their_intervals)
     sessview_why_line(&v, line, sizeof line);
     CHECK(!strncmp(line, "Why OCD beats the base model here: ", 35) && strstr(line, "is worse than the base model on ce"),
           "OCD better, ceiling worse: %s", line);
-    /* regression: no predicted-label row, only the fit and the true-label bound */
+    /* regression: no predicted-label row, only the fit and the true-target bound */
+    snprintf(v.task, sizeof v.task, "regression");
     v.nrows = 2;
     v.rows[v.nrows++] = row("overfit_test", "better", -0.1, -0.12, -0.08);
     v.fit = fit_of(0.004, 0.003);
     sessview_why_line(&v, line, sizeof line);
     CHECK(strstr(line, "did not learn its target (held-out cosine 0.004)") && !strstr(line, "label-free") &&
-              strstr(line, "; overfitting with the true label"),
+              strstr(line, "; overfitting with the true target (the bound that needs the target)"),
           "regression: %s", line);
     /* neither a verdict nor a fit: nothing to say */
     v.nrows = 1;
