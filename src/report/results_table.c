@@ -4,9 +4,12 @@
  * every row of a session made before the intervals) show "-". */
 #include "results_table.h"
 
+#include "ocd/eval.h"
+
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int results_check(const SessView *v, Status *st)
 {
@@ -36,6 +39,38 @@ void results_write_md_table(const SessView *v, FILE *f)
     }
 }
 
+/* Rows on a subset (the costly ones) are compared with the base on that subset; the table's
+ * base row is on every sample, so the base's value on the subset is given too, or a reader
+ * compares a row's mean with the wrong base. */
+static void subset_base_note(const SessView *v, FILE *f)
+{
+    int64_t n = 0;
+    for (int i = 0; i < v->nrows; i++)
+        if (v->rows[i].test_samples > 0 && v->rows[i].test_samples < v->test_samples) n = v->rows[i].test_samples;
+    if (n <= 0) return;
+    char cell[2][64];
+    for (int m = 0; m < 2; m++) {
+        Status st;
+        status_clear(&st);
+        int k = 0;
+        double scale = 1.0;
+        double *x = sessview_row_samples(v, "base", m, &k, &scale, &st);
+        const EvalMetricInfo *mi = eval_metric_find(v->metrics[m]);
+        if (!x || !mi || k < n) {
+            free(x);
+            return; /* an older session without per-sample values: nothing to add */
+        }
+        double s = 0.0;
+        for (int64_t i = 0; i < n; i++) s += x[i];
+        free(x);
+        sessview_fmt_metric(v->metrics[m], boot_stat(mi->stat, scale, s / (double)n), NAN, cell[m], sizeof cell[m]);
+        char *pm = strstr(cell[m], " ±"); /* one number: no SD */
+        if (pm) *pm = 0;
+    }
+    fprintf(f, "On the first %lld test samples (the subset of the rows marked so) the base model's %s is %s and its %s %s.\n",
+            (long long)n, v->metrics[0], cell[0], v->metrics[1], cell[1]);
+}
+
 /* how the differences were made, which ceiling applies, which rows did not run */
 static void write_notes(const SessView *v, FILE *f)
 {
@@ -51,6 +86,7 @@ static void write_notes(const SessView *v, FILE *f)
     else
         fprintf(f, "This session's eval stage stored no per-sample values: no paired intervals (\"-\"); run the eval "
                    "stage again for them.\n");
+    subset_base_note(v, f);
     if (v->ceiling_note[0]) fprintf(f, "%s\n", v->ceiling_note);
     if (v->skipped[0]) fprintf(f, "Not run: %s.\n", v->skipped);
 }

@@ -182,6 +182,10 @@ TEST(ocd_results_of_a_mnist_tiny_session_has_the_new_rows_and_intervals_in_every
     CHECK(line_with(out, "| base |", line, sizeof line) && strstr(line, "| - | - | - | - |"), "md base row: %s", line);
     CHECK(strstr(out, "Ceilings: ") && strstr(out, "2000 resamples") && strstr(out, "OCD vs the base model on ce: "),
           "md notes:\n%s", out);
+    /* the base on the costly rows' subset, so a subset row's mean is read against the right base */
+    CHECK(strstr(out, "On the first 20 test samples (the subset of the rows marked so) the base model's ce is ") &&
+              strstr(out, " and its accuracy "),
+          "md: no base value on the subset:\n%s", out);
     /* why OCD lands where it does: the fit beside both ceilings, and the fit of both layers */
     CHECK(line_with(out, "Why OCD ", line, sizeof line) && strstr(line, "the generator ") &&
               strstr(line, "a perfect label-free generator") && strstr(line, "overfitting with the true label"),
