@@ -9,6 +9,7 @@
 #include "ocd/eval.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +57,30 @@ void fig_compare_size(const FigCtx *f, int *w, int *h)
     *h = 130 + 30 * (f->v->nrows > 0 ? f->v->nrows : 1);
 }
 
+
+/* A row run on a subset of the test samples (the costly ones) is compared with the base on
+ * that subset, not with the dashed all-sample base: a dot on the row marks the base's value
+ * there, so a bar is read against the right reference. Nothing for sessions without
+ * per-sample values. */
+static void subset_base_dots(Chart *c, Axes *a, const SessView *v, int m)
+{
+    Status st;
+    status_clear(&st);
+    int k = 0;
+    double scale = 1.0;
+    double *x = sessview_row_samples(v, "base", m, &k, &scale, &st);
+    const EvalMetricInfo *mi = eval_metric_find(v->metrics[m]);
+    for (int i = 0; x && mi && i < v->nrows; i++) {
+        const int64_t n = v->rows[i].test_samples;
+        if (n <= 0 || n >= v->test_samples || n > k) continue;
+        double s = 0.0;
+        for (int64_t j = 0; j < n; j++) s += x[j];
+        const double px = boot_stat(mi->stat, scale, s / (double)n), py = i;
+        chart_points(c, a, 1, &px, &py, 0x000000, 3.0 * c->scale);
+    }
+    free(x);
+}
+
 int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
 {
     const SessView *v = f->v;
@@ -75,6 +100,9 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
     for (int g = 0; g < EVAL_NGROUPS; g++)
         if (used[g]) chart_add_series(&probe_axes, group_name[g], group_colour(g), 1, CHART_SOLID);
     chart_add_series(&probe_axes, "base model's mean", 0x7f7f7f, 0, CHART_DASHED);
+    int subsets = 0;
+    for (int i = 0; i < n; i++) subsets |= v->rows[i].test_samples > 0 && v->rows[i].test_samples < v->test_samples;
+    if (subsets) chart_add_series(&probe_axes, "base on the row's subset (dot)", 0x000000, 0, CHART_SOLID);
     double legw, legh;
     chart_legend_size(c, &probe_axes, &legw, &legh);
     const double plot_w = (c->width - lw - legw - 56 * c->scale) / 2;
@@ -122,6 +150,7 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
             mark_verdict(c, a, r, m, i, alo);
         }
         if (base && isfinite(base->mean[m])) chart_refline(c, a, 0, base->mean[m], 0x7f7f7f, CHART_DASHED, NULL);
+        if (subsets) subset_base_dots(c, a, v, m);
         if (m == 1) {
             for (int s = 0; s < probe_axes.nseries; s++)
                 chart_add_series(a, probe_axes.series[s].name, probe_axes.series[s].colour, probe_axes.series[s].box,
@@ -129,19 +158,20 @@ int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)
             chart_legend(c, a, 4);
         }
     }
+    const char *dot_note = subsets ? " (a dot on a row run on a subset: the base on that subset)" : "";
     if (v->bootstrap_resamples > 0)
         snprintf(
             f->caption, f->caption_len,
             "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
-            "base model's value dashed; bars start where the axis does. \"better\" or \"worse\" marks a method whose "
+            "base model's value dashed%s; bars start where the axis does. \"better\" or \"worse\" marks a method whose "
             "paired %.0f%% bootstrap interval of the difference to the base (%lld resamples) excludes 0.",
-            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples, 100 * v->bootstrap_level,
-            (long long)v->bootstrap_resamples);
+            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples, dot_note,
+            100 * v->bootstrap_level, (long long)v->bootstrap_resamples);
     else
         snprintf(
             f->caption, f->caption_len,
             "Every method of the eval table on %s and %s (mean ± SD over %lld repeat(s) on %lld test samples), the "
-            "base model's value dashed; bars start where the axis does. The session has no paired intervals.",
-            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples);
+            "base model's value dashed%s; bars start where the axis does. The session has no paired intervals.",
+            v->metrics[0], v->metrics[1], (long long)v->repeats, (long long)v->test_samples, dot_note);
     return 0;
 }
