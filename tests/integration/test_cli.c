@@ -15,9 +15,11 @@
 static int run_preset(const char *session, char *text, size_t len, const char *e1, const char *e2, const char *e3,
                       const char *e4)
 {
-    char *v[18] = {(char *)run_ocd_bin(), "run", "mnist-lenet5", "--session", (char *)session, "--stages", "base", "--set",
-                   "data.train_limit=256", "--set", "data.test_limit=100", "--set", "base.epochs=1", NULL};
-    int n = 13;
+    /* data.val_count=0: the preset holds 5,000 images out for validation, more than 256 */
+    char *v[20] = {(char *)run_ocd_bin(), "run", "mnist-lenet5", "--session", (char *)session, "--stages", "base", "--set",
+                   "data.train_limit=256", "--set", "data.test_limit=100", "--set", "base.epochs=1", "--set",
+                   "data.val_count=0", NULL};
+    int n = 15;
     const char *extra[4] = {e1, e2, e3, e4};
     for (int i = 0; i < 4; i++)
         if (extra[i]) v[n++] = (char *)extra[i];

@@ -30,7 +30,7 @@ static void args(char **v, const char *session)
     snprintf(sess, sizeof sess, "%s", session);
     char *list[] = {(char *)g_ocd, "run", "mnist-lenet5", "--session", sess, "--stages", "base", "--threads", "1", "--set",
                     "data.train_limit=16384", "--set", "data.test_limit=1000", "--set", "base.epochs=2", "--set",
-                    "base.checkpoint_every=8", NULL};
+                    "base.checkpoint_every=8", "--set", "data.val_count=0", NULL};
     for (int i = 0; i < (int)(sizeof list / sizeof list[0]); i++) v[i] = list[i];
 }
 

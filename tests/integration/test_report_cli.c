@@ -282,6 +282,8 @@ TEST(a_session_without_eval_gets_a_partial_report)
                    "--set",
                    "data.train_limit=300",
                    "--set",
+                   "data.val_count=0",
+                   "--set",
                    "data.test_limit=40",
                    "--set",
                    "base.epochs=1",
