@@ -141,6 +141,9 @@ void sessview_verdict_line(const SessView *v, int brief, char *buf, size_t len);
  * and ERR_FORMAT when the session stored no per-sample values (an eval stage older than
  * them) or stored them with another shape (sessview_samples.c). */
 double *sessview_row_samples(const SessView *v, const char *key, int m, int *n, double *scale, Status *st);
+/* metric m of row `key` recomputed on its first n test samples from those values (the base
+ * on a costly row's subset); NaN where the session stored fewer or none */
+double sessview_row_metric_on(const SessView *v, const char *key, int m, int64_t n);
 
 /* reads grp_diffusion/fit and grp_scale's rho fit ("diffusion", "scale" or "alt/diffusion",
  * "alt/scale"; sessview_fit.c) */

@@ -5,6 +5,7 @@
 #include "h5io.h"
 #include "ocd/eval.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,5 +68,23 @@ double *sessview_row_samples(const SessView *v, const char *key, int m, int *n, 
     if (mi->target_units && h5r_attr_double(f, "base/standardisation", "target_std", &s)) *scale = s;
 done:
     h5r_close(f);
+    return out;
+}
+
+double sessview_row_metric_on(const SessView *v, const char *key, int m, int64_t n)
+{
+    Status st;
+    status_clear(&st);
+    int k = 0;
+    double scale = 1.0;
+    double *x = n > 0 ? sessview_row_samples(v, key, m, &k, &scale, &st) : NULL;
+    const EvalMetricInfo *mi = m >= 0 && m < 2 ? eval_metric_find(v->metrics[m]) : NULL;
+    double out = NAN;
+    if (x && mi && k >= n) {
+        double s = 0.0;
+        for (int64_t i = 0; i < n; i++) s += x[i];
+        out = boot_stat(mi->stat, scale, s / (double)n);
+    }
+    free(x);
     return out;
 }

@@ -64,21 +64,12 @@ void fig_compare_size(const FigCtx *f, int *w, int *h)
  * per-sample values. */
 static void subset_base_dots(Chart *c, Axes *a, const SessView *v, int m)
 {
-    Status st;
-    status_clear(&st);
-    int k = 0;
-    double scale = 1.0;
-    double *x = sessview_row_samples(v, "base", m, &k, &scale, &st);
-    const EvalMetricInfo *mi = eval_metric_find(v->metrics[m]);
-    for (int i = 0; x && mi && i < v->nrows; i++) {
+    for (int i = 0; i < v->nrows; i++) {
         const int64_t n = v->rows[i].test_samples;
-        if (n <= 0 || n >= v->test_samples || n > k) continue;
-        double s = 0.0;
-        for (int64_t j = 0; j < n; j++) s += x[j];
-        const double px = boot_stat(mi->stat, scale, s / (double)n), py = i;
-        chart_points(c, a, 1, &px, &py, 0x000000, 3.0 * c->scale);
+        if (n <= 0 || n >= v->test_samples) continue;
+        const double px = sessview_row_metric_on(v, "base", m, n), py = i;
+        if (isfinite(px)) chart_points(c, a, 1, &px, &py, 0x000000, 3.0 * c->scale);
     }
-    free(x);
 }
 
 int fig_compare_draw(Chart *c, const FigCtx *f, Status *st)

@@ -4,6 +4,7 @@
 #include "results_multi.h"
 
 #include "config.h"
+#include "results_table.h"
 #include "ocd/eval.h"
 
 #include <cjson/cJSON.h>
@@ -320,10 +321,5 @@ int multi_write_json(const MultiView *mv, FILE *f)
             }
         }
     }
-    char *js = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!js) return -1;
-    fprintf(f, "%s\n", js);
-    free(js);
-    return 0;
+    return results_json_print(root, f);
 }

@@ -4,8 +4,6 @@
  * every row of a session made before the intervals) show "-". */
 #include "results_table.h"
 
-#include "ocd/eval.h"
-
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -50,20 +48,9 @@ static void subset_base_note(const SessView *v, FILE *f)
     if (n <= 0) return;
     char cell[2][64];
     for (int m = 0; m < 2; m++) {
-        Status st;
-        status_clear(&st);
-        int k = 0;
-        double scale = 1.0;
-        double *x = sessview_row_samples(v, "base", m, &k, &scale, &st);
-        const EvalMetricInfo *mi = eval_metric_find(v->metrics[m]);
-        if (!x || !mi || k < n) {
-            free(x);
-            return; /* an older session without per-sample values: nothing to add */
-        }
-        double s = 0.0;
-        for (int64_t i = 0; i < n; i++) s += x[i];
-        free(x);
-        sessview_fmt_metric(v->metrics[m], boot_stat(mi->stat, scale, s / (double)n), NAN, cell[m], sizeof cell[m]);
+        const double x = sessview_row_metric_on(v, "base", m, n);
+        if (!isfinite(x)) return; /* an older session without per-sample values: nothing to add */
+        sessview_fmt_metric(v->metrics[m], x, NAN, cell[m], sizeof cell[m]);
         char *pm = strstr(cell[m], " ±"); /* one number: no SD */
         if (pm) *pm = 0;
     }
@@ -162,6 +149,16 @@ void results_write_csv(const SessView *v, FILE *f)
     }
 }
 
+int results_json_print(cJSON *root, FILE *f)
+{
+    char *js = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!js) return -1;
+    fprintf(f, "%s\n", js);
+    free(js);
+    return 0;
+}
+
 /* a number, or null where there is none */
 static void json_num(cJSON *o, const char *name, int have, double x)
 {
@@ -240,10 +237,5 @@ int results_write_json(const SessView *v, FILE *f)
         }
         cJSON_AddItemToArray(arr, o);
     }
-    char *js = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!js) return -1;
-    fprintf(f, "%s\n", js);
-    free(js);
-    return 0;
+    return results_json_print(root, f);
 }

@@ -23,6 +23,9 @@ void results_write_csv(const SessView *v, FILE *f);
 /* one object: the session, its settings and one object per method; 0, or -1 when cJSON
  * could not build it (out of memory) */
 int results_write_json(const SessView *v, FILE *f);
+/* prints a cJSON tree to f and deletes it (every JSON table's last step); -1: out of memory */
+struct cJSON;
+int results_json_print(struct cJSON *root, FILE *f);
 
 #ifdef __cplusplus
 }
