@@ -190,8 +190,7 @@ int cmd_sweep(int argc, char **argv)
     int rc = config_load(&base, ppath, &st);
     const char *pname = rc ? "" : cfg_str(&base, "preset.name");
     for (int i = 0; i < np && rc == 0; i++) {
-        config_init(&p[i].cfg);
-        config_copy(&p[i].cfg, &base);
+        config_copy(&p[i].cfg, &base); /* allocates p[i].cfg itself */
         int rest = i, at = 0;
         char name[600];
         at = snprintf(name, sizeof name, "%s/%s", sessions, pname[0] ? pname : "sweep");
