@@ -4,6 +4,7 @@
 
 #include "h5io.h"
 #include "ocd/eval.h"
+#include "ocd/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,45 +29,31 @@ double *sessview_row_samples(const SessView *v, const char *key, int m, int *n, 
     char p[160];
     snprintf(p, sizeof p, "eval/%s/%s", key, mi->from == EVAL_FROM_CORRECT ? "correct_per_sample" : "loss_per_sample");
     int nd = 0;
-    int64_t dims[4] = {0};
-    double *out = NULL;
+    int64_t dims[4] = {0}, numel = 0;
+    double *x = NULL, *out = NULL;
     if (!h5r_exists(f, p) || h5r_shape(f, p, &nd, dims) || nd != 2 || dims[0] < 1 || dims[1] < 1) {
         status_fail(st, ERR_FORMAT, "%s: /%s is missing or not repeats x samples (an eval stage older than per-sample values: run it again)",
                     v->path, p);
-        goto done;
-    }
-    const int64_t R = dims[0], N = dims[1];
-    double *x = malloc(sizeof(double) * (size_t)(R * N));
-    out = calloc((size_t)N, sizeof(double));
-    if (!x || !out) {
-        status_fail(st, ERR_IO, "%s: out of memory reading /%s", v->path, p);
-        free(x);
-        free(out);
-        out = NULL;
-        goto done;
-    }
-    int rc = 0;
-    if (mi->from == EVAL_FROM_CORRECT) {
-        int64_t *c = malloc(sizeof(int64_t) * (size_t)(R * N));
-        rc = c ? h5r_ints(f, p, c, R * N, st) : status_fail(st, ERR_IO, "out of memory");
-        for (int64_t i = 0; rc == 0 && i < R * N; i++) x[i] = (double)c[i];
+    } else if (mi->from == EVAL_FROM_CORRECT) {
+        int64_t *c = h5_read_ints_alloc(f, p, &numel, st);
+        x = c ? malloc(sizeof(double) * (size_t)numel) : NULL;
+        for (int64_t i = 0; x && i < numel; i++) x[i] = (double)c[i];
         free(c);
     } else {
-        rc = h5r_doubles(f, p, x, R * N, st);
+        x = h5_read_doubles_alloc(f, p, &numel, st);
     }
-    if (rc) {
-        free(x);
-        free(out);
-        out = NULL;
-        goto done;
-    }
-    for (int64_t r = 0; r < R; r++)
+    const int64_t R = dims[0], N = dims[1];
+    out = x ? calloc((size_t)N, sizeof(double)) : NULL;
+    for (int64_t r = 0; out && r < R; r++)
         for (int64_t i = 0; i < N; i++) out[i] += x[r * N + i] / (double)R;
     free(x);
-    *n = (int)N;
-    double s = 1.0;
-    if (mi->target_units && h5r_attr_double(f, "base/standardisation", "target_std", &s)) *scale = s;
-done:
+    if (out) {
+        *n = (int)N;
+        double sd = 1.0;
+        if (mi->target_units && h5r_attr_double(f, "base/standardisation", "target_std", &sd)) *scale = sd;
+    } else if (status_ok(st)) {
+        status_fail(st, ERR_IO, "%s: out of memory reading /%s", v->path, p);
+    }
     h5r_close(f);
     return out;
 }

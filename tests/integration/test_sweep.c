@@ -9,7 +9,9 @@
 #include "harness.h"
 #include "run_util.h"
 
-#include <hdf5.h>
+#include "h5io.h"
+#include "ocd/util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,25 +33,11 @@ static char *read_text(const char *path)
 static int taken_from(const char *session_h5, const char *stage, char *buf, size_t len)
 {
     buf[0] = 0;
-    const hid_t f = H5Fopen(session_h5, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return 0;
-    char obj[64];
-    snprintf(obj, sizeof obj, "/%s", stage);
-    int found = 0;
-    if (H5Aexists_by_name(f, obj, "taken_from", H5P_DEFAULT) > 0) {
-        const hid_t a = H5Aopen_by_name(f, obj, "taken_from", H5P_DEFAULT, H5P_DEFAULT);
-        const hid_t t = H5Aget_type(a);
-        const size_t n = H5Tget_size(t);
-        char *s = calloc(n + 1, 1);
-        if (s && H5Aread(a, t, s) >= 0) {
-            snprintf(buf, len, "%s", s);
-            found = 1;
-        }
-        free(s);
-        H5Tclose(t);
-        H5Aclose(a);
-    }
-    H5Fclose(f);
+    Status st;
+    status_clear(&st);
+    H5File *f = h5r_open(session_h5, &st);
+    const int found = f && h5r_attr_str(f, stage, "taken_from", buf, len);
+    if (f) h5r_close(f);
     return found;
 }
 
@@ -59,33 +47,25 @@ static int same_eval(const char *a_h5, const char *b_h5, int *n, char *why, size
     static const char *keys[] = {"base", "base_temperature", "ocd", "ocd_ensemble", "ocd_mean_network", "ocd_noscale",
                                  "ocd_nearest_neighbour", "ocd_alternative_layer", "overfit_test_predicted",
                                  "overfit_test", "overfit_test_all_layers", "tent_1", "tent_10", "tent_30"};
-    const hid_t fa = H5Fopen(a_h5, H5F_ACC_RDONLY, H5P_DEFAULT), fb = H5Fopen(b_h5, H5F_ACC_RDONLY, H5P_DEFAULT);
-    int ok = fa >= 0 && fb >= 0;
+    Status st;
+    status_clear(&st);
+    H5File *fa = h5r_open(a_h5, &st), *fb = fa ? h5r_open(b_h5, &st) : NULL;
+    int ok = fa && fb;
+    if (!ok) snprintf(why, wl, "%s", st.msg);
     *n = 0;
     for (size_t k = 0; ok && k < sizeof keys / sizeof keys[0]; k++) {
         char p[128];
-        snprintf(p, sizeof p, "/eval/%s/loss_per_sample", keys[k]);
-        if (H5Lexists(fa, "/eval", H5P_DEFAULT) <= 0 || H5Lexists(fa, p, H5P_DEFAULT) <= 0) {
-            snprintf(why, wl, "%s missing in %s", p, a_h5);
-            ok = 0;
-            break;
-        }
-        double x[4096], y[4096];
-        const hid_t da = H5Dopen2(fa, p, H5P_DEFAULT), db = H5Dopen2(fb, p, H5P_DEFAULT);
-        const hid_t sa = H5Dget_space(da), sb = db >= 0 ? H5Dget_space(db) : -1;
-        const hssize_t na = H5Sget_simple_extent_npoints(sa), nb = sb >= 0 ? H5Sget_simple_extent_npoints(sb) : -1;
-        ok = na == nb && na > 0 && na <= 4096 && H5Dread(da, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0 &&
-             H5Dread(db, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, y) >= 0 &&
-             memcmp(x, y, sizeof(double) * (size_t)na) == 0;
-        if (!ok) snprintf(why, wl, "%s differs (%lld vs %lld values)", p, (long long)na, (long long)nb);
+        snprintf(p, sizeof p, "eval/%s/loss_per_sample", keys[k]);
+        int64_t na = 0, nb = 0;
+        double *x = h5_read_doubles_alloc(fa, p, &na, &st), *y = x ? h5_read_doubles_alloc(fb, p, &nb, &st) : NULL;
+        ok = x && y && na == nb && memcmp(x, y, sizeof(double) * (size_t)na) == 0;
+        if (!ok) snprintf(why, wl, "%s differs (%lld vs %lld values) %s", p, (long long)na, (long long)nb, st.msg);
         (*n)++;
-        H5Sclose(sa);
-        if (sb >= 0) H5Sclose(sb);
-        H5Dclose(da);
-        if (db >= 0) H5Dclose(db);
+        free(x);
+        free(y);
     }
-    if (fa >= 0) H5Fclose(fa);
-    if (fb >= 0) H5Fclose(fb);
+    if (fa) h5r_close(fa);
+    if (fb) h5r_close(fb);
     return ok;
 }
 
